@@ -1,0 +1,1 @@
+"""Approval: applications, intake, the approval chain, decisions and the licence library (issue 3)."""

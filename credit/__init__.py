@@ -1,0 +1,1 @@
+"""Market-subject credit (not started)."""

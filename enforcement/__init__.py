@@ -1,0 +1,1 @@
+"""The enforcement-supervision ledger (not started)."""

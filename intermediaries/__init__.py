@@ -1,0 +1,1 @@
+"""The intermediary-agency register and its blacklist (not started)."""

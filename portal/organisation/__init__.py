@@ -1,0 +1,1 @@
+"""Organisation: regions, departments, service halls and windows, staff with roles, applicants."""

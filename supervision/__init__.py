@@ -1,0 +1,1 @@
+"""Electronic monitoring, warnings, efficiency scores and post-approval supervision (issue 4)."""
