@@ -91,3 +91,18 @@ def grant_condition(model: type[models.Model], user: User, action: str) -> model
         .values("granted_pk")
     )
     return models.Q(pk__in=user_grants) | models.Q(pk__in=group_grants)
+
+
+def ensure_can(user, obj: models.Model, action: str = CHANGE, *, roles: tuple[str, ...] = ()) -> None:
+    """Refuse (PermissionDenied) unless ``user`` holds one of ``roles`` and ``obj`` is in scope.
+
+    ``user`` None means the system itself (migrations, the demo loader, sweeps) and is allowed.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if user is None:
+        return
+    if roles and not user.has_role(*roles):
+        raise PermissionDenied("您的角色无权执行此操作。")
+    if obj.pk is not None and not type(obj)._default_manager.restrict(user, action).filter(pk=obj.pk).exists():
+        raise PermissionDenied("该对象不在您的管辖范围内。")

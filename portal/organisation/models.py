@@ -4,7 +4,7 @@ Regions form a tree stored with a materialised path ("/JZ/JZ-JC/"), so that "thi
 everything below it" — the scope of every staff member — is one indexed prefix comparison in SQL.
 """
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +142,11 @@ class User(AbstractUser):
     )
     subject_type = models.CharField(_("主体类型"), max_length=16, choices=SubjectType.choices, blank=True)
     identity_code = models.CharField(_("证件号码"), max_length=18, blank=True, db_index=True)
+
+    objects = UserManager.from_queryset(ScopedQuerySet)()
+    # Staff are seen by admins of their department's region; applicants are nobody's list.
+    scope_path_field = "department__region__path"
+    scope_department_field = "department"
 
     class Meta:
         verbose_name = _("用户")

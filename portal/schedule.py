@@ -1,0 +1,23 @@
+"""What beat runs, declared in one table (PostHog's ``scheduled.py``): crontab entries whose
+``expires`` is just under their period, so a backlog never piles up duplicate runs.
+
+``manage.py setup_schedule`` writes this table into django-celery-beat (idempotently); admins may
+pause an entry there, and its next run of the command leaves a paused entry paused.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    task: str
+    minute: str = "*"
+    hour: str = "*"
+    expires_seconds: int = 55
+
+
+SCHEDULE = [
+    # Seal the audit chains into the global chain and a signed file outside the database.
+    Entry("audit: seal chains", "portal.audit.tasks.seal_audit_chain", minute="*/10", expires_seconds=9 * 60),
+]
