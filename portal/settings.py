@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from import_export.formats import base_formats as _import_export_formats
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import ConfigurationError, env_bool, env_int, env_list, env_str
@@ -224,7 +225,7 @@ SPECTACULAR_SETTINGS = {
 # --- Import / export ------------------------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # a bad import writes nothing
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True  # our own audit trail records every change
-IMPORT_EXPORT_FORMATS = ["import_export.formats.base_formats.XLSX", "import_export.formats.base_formats.CSV"]
+IMPORT_EXPORT_FORMATS = [_import_export_formats.XLSX, _import_export_formats.CSV]  # officials live in Excel
 
 # --- Audit trail ----------------------------------------------------------------------------
 AUDIT_SEAL_DIR = Path(env_str("AUDIT_SEAL_DIR", str(VAR_DIR / "audit-seals")))
@@ -239,6 +240,7 @@ WORKDAY_PUBLISHED_HOOKS: list[str] = []
 # --- Security -------------------------------------------------------------------------------
 HTTPS = env_bool("PORTAL_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]  # the container healthcheck asks over plain HTTP
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0

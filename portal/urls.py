@@ -9,6 +9,7 @@ app_patterns = (
     [
         path("", views.home, name="home"),
         path("workspace/", views.workspace, name="workspace"),
+        path("healthz/", views.healthz, name="healthz"),
     ],
     "portal",
 )

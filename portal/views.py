@@ -71,3 +71,25 @@ def _role_labels(user) -> list[str]:
     from portal.organisation.choices import Role
 
     return [str(Role(code).label) for code in sorted(user.role_codes)]
+
+
+def healthz(request):
+    """Liveness and readiness for the container healthcheck: the database and the cache answer."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.http import JsonResponse
+
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # any failure means "not ready"; the message names it
+        checks["database"] = f"error: {error.__class__.__name__}"
+    try:
+        cache.set("healthz", "ok", 5)
+        checks["cache"] = "ok" if cache.get("healthz") == "ok" else "error: no round trip"
+    except Exception as error:
+        checks["cache"] = f"error: {error.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

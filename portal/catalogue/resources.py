@@ -11,6 +11,7 @@ nothing (IMPORT_EXPORT_USE_TRANSACTIONS).
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from import_export import fields, resources, widgets
 
 from portal.catalogue import services
@@ -211,7 +212,17 @@ class ItemResource(resources.ModelResource):
     class Meta:
         model = Item
         import_id_fields = ["implementation_code"]
-        fields = ()  # only the declared fields above, in their order
+        # Only the declared fields, in their order: the sheet an official keeps.
+        fields = (
+            "implementation_code", "basic_code", "name", "sub_items", "nature", "department", "level", "status",
+            "catalogue_year", "legal_basis", "conditions", "review_standards", "procedure_chain", "procedure_steps",
+            "on_site_inspection", "expert_review", "special_procedures", "fees", "statutory_limit",
+            "promised_limit", "handling_class", "service_category", "for_citizens", "for_enterprises", "max_trips",
+            "counselling_phone", "supervision_phone", "office_address", "office_hours", "regulator",
+            "supervision_objects", "supervision_content", "supervision_measures", "supervision_procedure",
+            "supervision_annual_plan", "supervision_handling", "materials", "intermediary_prerequisites",
+        )
+        export_order = fields
         skip_unchanged = False
         clean_model_instances = True
         use_transactions = True
@@ -219,6 +230,19 @@ class ItemResource(resources.ModelResource):
     def __init__(self, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
+                    collect_failed_rows=False, **kwargs):
+        """All or nothing: import-export rolls back on errors but keeps the valid rows of a sheet
+        with invalid ones; an official's sheet with any bad row must write nothing at all."""
+        with transaction.atomic():
+            result = super().import_data(
+                dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=use_transactions,
+                collect_failed_rows=collect_failed_rows, **kwargs,
+            )
+            if result.has_errors() or result.has_validation_errors():
+                transaction.set_rollback(True)
+        return result
 
     def get_queryset(self):
         queryset = Item.objects.select_related("department", "regulator", "basic_item").prefetch_related(
