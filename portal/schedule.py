@@ -19,5 +19,8 @@ class Entry:
 
 SCHEDULE = [
     # Seal the audit chains into the global chain and a signed file outside the database.
-    Entry("audit: seal chains", "portal.audit.tasks.seal_audit_chain", minute="*/10", expires_seconds=9 * 60),
+    Entry("audit: seal chains", "portal.audit.tasks.seal_audit_chain", minute="*/5", expires_seconds=290),
+    # Keep the working-day table two years ahead (weekends-only, provisional, until published).
+    Entry("workdays: extend calendar", "portal.workdays.tasks.extend_calendar", minute="15", hour="3",
+          expires_seconds=23 * 3600),
 ]

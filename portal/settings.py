@@ -9,8 +9,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from import_export.formats import base_formats as _import_export_formats
 from django.utils.translation import gettext_lazy as _
+from import_export.formats import base_formats as _import_export_formats
 
 from portal.env import ConfigurationError, env_bool, env_int, env_list, env_str
 

@@ -5,7 +5,16 @@ import pytest
 from portal.organisation import services as organisation
 from portal.organisation.choices import DepartmentKind, RegionLevel, Role, SubjectType, UserKind
 from portal.organisation.models import User
+from portal.workdays import reset_cache
 from tests.factories import DepartmentFactory, ItemFactory, StaffFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar_cache():
+    """Each process caches the calendar; a test's rolled-back edits must not leak into the next."""
+    reset_cache()
+    yield
+    reset_cache()
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ class RequestContext:
     channel: str = "web"  # web, api, task, command, import
 
 
-_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("audit_request", default=None)
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "audit_request", default=None
+)
 
 
 def current() -> RequestContext | None:
@@ -26,8 +28,12 @@ def current() -> RequestContext | None:
 
 
 @contextlib.contextmanager
-def acting_as(channel: str, *, request_id: str | None = None, remote_address: str = "") -> Iterator[RequestContext]:
-    context = RequestContext(request_id=request_id or uuid.uuid4().hex, remote_address=remote_address, channel=channel)
+def acting_as(
+    channel: str, *, request_id: str | None = None, remote_address: str = ""
+) -> Iterator[RequestContext]:
+    context = RequestContext(
+        request_id=request_id or uuid.uuid4().hex, remote_address=remote_address, channel=channel
+    )
     token = _current.set(context)
     try:
         yield context

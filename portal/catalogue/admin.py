@@ -39,6 +39,7 @@ class ItemAdmin(ImportExportMixin, ScopedAdmin):
         "published_number",
         "publication_state",
     ]
+    list_display_links = ["implementation_code", "name"]
     list_filter = ["nature", "status", "handling_class", "level", "service_category", "department"]
     search_fields = ["name", "implementation_code", "basic_item__basic_code"]
     list_select_related = ["department", "published_version"]
@@ -85,26 +86,25 @@ class ItemAdmin(ImportExportMixin, ScopedAdmin):
             obj._state.adding = False
 
     def save_formset(self, request, form, formset, change):
+        # commit=False only sorts the rows into new / changed / deleted (and gives the admin its
+        # change message); the services do the writing.
+        formset.save(commit=False)
         if formset.model is Material:
-            for deleted in formset.deleted_objects if hasattr(formset, "deleted_objects") else []:
-                services.delete_material(deleted, actor=request.user)
-            for inline_form in formset.forms:
-                if not inline_form.has_changed() or inline_form in formset.deleted_forms:
-                    continue
-                material = inline_form.save(commit=False)
+            for material in formset.deleted_objects:
+                services.delete_material(material, actor=request.user)
+            changed = [material for material, _fields in formset.changed_objects]
+            for material in [*formset.new_objects, *changed]:
                 material.item = form.instance
                 services.save_material(material, actor=request.user)
-            formset.save(commit=False)  # fills deleted_objects / new_objects for the admin's log
-            return
-        if formset.model is IntermediaryPrerequisite:
+        elif formset.model is IntermediaryPrerequisite:
             wanted = [
                 {"document": f.cleaned_data["document"], "agency_kind": f.cleaned_data["agency_kind"]}
                 for f in formset.forms
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
             services.replace_prerequisites(form.instance, wanted, actor=request.user)
-            return
-        super().save_formset(request, form, formset, change)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
         raise PermissionDenied("事项不可删除：请将事项状态改为“取消”并发布。")

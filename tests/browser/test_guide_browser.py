@@ -57,15 +57,18 @@ def test_admin_edits_an_item_publishes_and_the_public_guide_shows_it(page, live_
     page.goto(live_server.url + "/accounts/login/?next=/admin/catalogue/item/")
     page.fill("#id_username", "admin_city")
     page.fill("#id_password", "pass-for-tests-2026")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/catalogue/item/")
+    page.click("main button[type=submit]")  # the header's language switch is a submit button too
+    page.wait_for_selector("#changelist")
+    screenshot(page, "admin-changelist")
 
-    page.click(f"text={food.name}")
+    page.click(f"#result_list a:text-is('{food.name}')")
+    page.wait_for_selector("#item_form")
     page.fill("#id_promised_limit", "3")
     page.fill("#id_conditions", "（一）具有与经营的食品品种相适应的经营场所；\n（二）新增：具有食品安全自查制度。")
     page.click("input[name=_save]")
-    page.wait_for_selector(".messagelist .success")
+    page.wait_for_load_state()
     screenshot(page, "admin-item-saved")
+    page.wait_for_selector(".messagelist .success")
 
     before = page.context.new_page()
     before.goto(f"{live_server.url}/guide/{food.implementation_code}/")
