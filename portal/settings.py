@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.workdays",
     "portal.catalogue",
+    "portal.documents",
+    "portal.outbox",
+    "portal.notifications",
+    "portal.uploads",
     "portal",
     "approvals",
     "supervision",
@@ -237,6 +241,26 @@ AUDIT_ENCRYPTION_KEY = env_str("AUDIT_ENCRYPTION_KEY")  # Fernet key; generated 
 # Dotted paths of callables run (by a task, after commit) when admins publish a year's schedule,
 # so that apps recompute their provisional deadlines. Apps add theirs; portal never imports them.
 WORKDAY_PUBLISHED_HOOKS: list[str] = []
+
+# --- Documents and seals -------------------------------------------------------------------
+# The signer behind the seal interface: a certificate file by default; a hardware token or a
+# remote GB/T 38540 seal service can take its place by naming another class here.
+DOCUMENT_SIGNER = env_str("DOCUMENT_SIGNER", "portal.documents.signing.CertificateFileSigner")
+# Demo PKI (root CA and one seal certificate per organ), generated on first use; never committed.
+PKI_DIR = Path(env_str("PKI_DIR", str(VAR_DIR / "pki")))
+
+# --- Outbox, notifications and uploads ------------------------------------------------------
+# kind -> dotted path of the handler that delivers it; apps add their own kinds.
+OUTBOX_HANDLERS: dict[str, str] = {
+    "notification.send": "portal.notifications.delivery.deliver_notification",
+}
+SMS_BACKEND = env_str("SMS_BACKEND", "portal.notifications.sms.LoggingSmsBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG else
+                        "django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@zwfw.jiangzhou.gov.cn")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 
 # --- Security -------------------------------------------------------------------------------
 HTTPS = env_bool("PORTAL_HTTPS", not DEBUG)

@@ -1,0 +1,1 @@
+"""Documents: rendering PDFs with WeasyPrint and sealing them with a PAdES signature."""

@@ -1,0 +1,1 @@
+"""Notifications to people: in-portal inbox, email and SMS (pluggable backend)."""

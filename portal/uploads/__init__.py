@@ -1,0 +1,1 @@
+"""Uploaded files: checked by their bytes, stored under random names, served only through permission checks."""
