@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from portal.workdays import CalendarDate, add_working_days, is_working_day, next_working_day, working_days_between
+from portal.workdays import (
+    CalendarDate,
+    add_working_days,
+    is_working_day,
+    next_working_day,
+    working_days_between,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # After this local time, materials count as received on the next working day (TIME_RULES §4).

@@ -10,6 +10,17 @@ from tests.factories import DepartmentFactory, ItemFactory, StaffFactory
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A request with another language leaves it active in the thread; start each test in Chinese."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_calendar_cache():
     """Each process caches the calendar; a test's rolled-back edits must not leak into the next."""
     reset_cache()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from import_export import fields, resources, widgets
 
 from portal.catalogue import services
@@ -32,6 +33,9 @@ CELL_SEPARATOR = "｜"
 YES, NO = "是", "否"
 
 
+SHEET_LANGUAGE = "zh-hans"  # the sheet is the officials' Chinese one, whatever the screen's language
+
+
 class ChoiceLabelWidget(widgets.Widget):
     """Exports a choice as its Chinese label; imports either the label or the code."""
 
@@ -41,14 +45,18 @@ class ChoiceLabelWidget(widgets.Widget):
 
     def clean(self, value, row=None, **kwargs):
         text = str(value or "").strip()
-        for code, label in self.choices.choices:
-            if text in (code, str(label)):
-                return code
-        allowed = "、".join(str(label) for _code, label in self.choices.choices)
+        with translation.override(SHEET_LANGUAGE):
+            for code, label in self.choices.choices:
+                if text in (code, str(label)):
+                    return code
+            allowed = "、".join(str(label) for _code, label in self.choices.choices)
         raise ValueError(f"“{text}”不是有效选项，可选：{allowed}")
 
     def render(self, value, obj=None, **kwargs):
-        return str(self.choices(value).label) if value else ""
+        if not value:
+            return ""
+        with translation.override(SHEET_LANGUAGE):
+            return str(self.choices(value).label)
 
 
 class ChoiceListWidget(ChoiceLabelWidget):
@@ -57,7 +65,8 @@ class ChoiceListWidget(ChoiceLabelWidget):
         return [super(ChoiceListWidget, self).clean(line, row) for line in lines]
 
     def render(self, value, obj=None, **kwargs):
-        return "、".join(str(self.choices(code).label) for code in value or [])
+        with translation.override(SHEET_LANGUAGE):
+            return "、".join(str(self.choices(code).label) for code in value or [])
 
 
 class YesNoWidget(widgets.Widget):
@@ -145,7 +154,7 @@ def render_materials(item: Item) -> str:
         CELL_SEPARATOR.join(
             [
                 m.name,
-                str(MaterialForm(m.form).label),
+                ChoiceLabelWidget(MaterialForm).render(m.form),
                 f"{m.copies}份",
                 "必要" if m.required else "可选",
                 m.licence_reuse,

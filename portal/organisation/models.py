@@ -124,6 +124,10 @@ class Window(models.Model):
         return f"{self.hall.name} {self.number}号窗口"
 
 
+class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
+    """Django's user manager with ``restrict`` (a named class, so migrations can refer to it)."""
+
+
 class User(AbstractUser):
     """Anyone who signs in: staff (scoped by region and department, with roles) or an applicant.
 
@@ -143,7 +147,7 @@ class User(AbstractUser):
     subject_type = models.CharField(_("主体类型"), max_length=16, choices=SubjectType.choices, blank=True)
     identity_code = models.CharField(_("证件号码"), max_length=18, blank=True, db_index=True)
 
-    objects = UserManager.from_queryset(ScopedQuerySet)()
+    objects = ScopedUserManager()
     # Staff are seen by admins of their department's region; applicants are nobody's list.
     scope_path_field = "department__region__path"
     scope_department_field = "department"

@@ -118,3 +118,15 @@ def test_admin_export_downloads_an_xlsx(client, bureau_city, admin_city):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [cell.value for cell in sheet[2]][:2] == [Item.objects.get().implementation_code, "食品经营许可"]
+
+
+def test_the_sheet_stays_chinese_when_the_screen_is_english(bureau_city, admin_city):
+    from django.utils import translation
+
+    ItemFactory(department=bureau_city, name="食品经营许可")
+
+    with translation.override("en"):
+        dataset = exported(admin_city)
+
+    row = dict(zip(dataset.headers, dataset[0], strict=True))
+    assert (row["事项类型"], row["办件类型"]) == ("行政许可", "承诺件")

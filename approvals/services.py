@@ -1,0 +1,611 @@
+"""Every business step of an application, each a named service over the one guarded transition.
+
+Intake (online filing, pre-review, the window), the art. 32 one-time notice and deemed
+acceptance, the approval chain (claim, transfer, complete, return), the clock (pause, resume,
+extension), the decision, conclusion with the licence, withdrawal and termination.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from approvals import clock as clocks
+from approvals import transitions
+from approvals.choices import (
+    ApplicationStatus,
+    Channel,
+    DecisionOutcome,
+    MaterialState,
+    PauseReason,
+    StepKind,
+    StepOutcome,
+)
+from approvals.models import (
+    Application,
+    Decision,
+    Extension,
+    Licence,
+    MaterialSubmission,
+    OneTimeNotice,
+    Pause,
+    ReceiptCounter,
+    Step,
+)
+from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
+from portal.catalogue.models import ItemVersion
+from portal.organisation.choices import SubjectType
+from portal.organisation.identity import validate_id_number, validate_uscc
+
+CHAINS = {
+    ProcedureChain.FIVE_STEP: [StepKind.ACCEPT, StepKind.HANDLE, StepKind.REVIEW, StepKind.APPROVE,
+                               StepKind.CONCLUDE],
+    ProcedureChain.TWO_STEP: [StepKind.ACCEPT_REVIEW, StepKind.APPROVE_CONCLUDE],
+}
+# The step at which the decision is taken in each chain.
+DECISION_STEPS = (StepKind.APPROVE, StepKind.APPROVE_CONCLUDE)
+STEP_SIGNER = signing.Signer(salt="approvals.step")
+
+
+def today() -> date:
+    return clocks.beijing_date(timezone.now())
+
+
+def _name(actor) -> str:
+    return str(actor) if actor is not None else "系统"
+
+
+# --- Filing ------------------------------------------------------------------------------------
+
+
+def validate_identity(subject_type: str, code: str) -> str:
+    """GB 11643 for citizens, GB 32100 for enterprises; returns the normalised code."""
+    validator = validate_id_number if subject_type == SubjectType.CITIZEN else validate_uscc
+    try:
+        return validator(code)
+    except ValidationError as error:
+        raise ValidationError({"identity_code": error.messages}) from error
+
+
+def next_receipt_number(day: date) -> str:
+    """JZ + date + five-digit daily sequence, e.g. JZ2026112300042 (unique by constraint too)."""
+    ReceiptCounter.objects.get_or_create(day=day)
+    counter = ReceiptCounter.objects.select_for_update().get(day=day)
+    ReceiptCounter.objects.filter(day=day).update(last=F("last") + 1)
+    return f"JZ{day:%Y%m%d}{counter.last + 1:05d}"
+
+
+@transaction.atomic
+def start_application(
+    version: ItemVersion,
+    *,
+    actor,
+    subject_type: str,
+    applicant_name: str,
+    identity_code: str,
+    contact_phone: str,
+    channel: str = Channel.ONLINE,
+    applicant=None,
+    contact_name: str = "",
+    contact_email: str = "",
+    form_data: Mapping[str, Any] | None = None,
+) -> Application:
+    """A draft application under the item's published version, with its materials checklist.
+
+    ``actor`` is the applicant filing online, or staff filing on their behalf (帮办代办).
+    """
+    if not ItemVersion.objects.current().filter(pk=version.pk).exists():
+        raise ValidationError("该事项版本已不是现行发布版本，请按最新办事指南申报。")
+    if version.status == ItemStatus.CANCELLED:
+        raise ValidationError("该事项已取消，不再受理申请。")
+    code = validate_identity(subject_type, identity_code)
+    if not applicant_name.strip():
+        raise ValidationError({"applicant_name": ["请填写申请人名称。"]})
+    if not contact_phone.strip():
+        raise ValidationError({"contact_phone": ["请填写联系电话。"]})
+    staff_filing = actor is not None and not actor.is_applicant
+    application = Application.objects.create(
+        item_version=version,
+        department=version.department,
+        region_path=version.region_path,
+        channel=channel,
+        applicant=applicant if staff_filing else actor,
+        subject_type=subject_type,
+        applicant_name=applicant_name.strip(),
+        identity_code=code,
+        contact_name=contact_name,
+        contact_phone=contact_phone.strip(),
+        contact_email=contact_email,
+        form_data=dict(form_data or {}),
+        filed_by=actor if staff_filing else None,
+        promised_limit=version.promised_limit,
+        statutory_limit=version.statutory_limit,
+    )
+    MaterialSubmission.objects.bulk_create(
+        MaterialSubmission(application=application, position=m["position"], name=m["name"],
+                           required=m["required"])
+        for m in version.content["materials"]
+    )
+    _reuse_licences(application)
+    from portal.audit.services import record_event
+
+    record_event("approvals.application.created", actor=actor, target=application,
+                 data={"item": version.implementation_code, "version": version.number, "channel": channel,
+                       "filed_for_applicant": staff_filing})
+    return application
+
+
+def _reuse_licences(application: Application) -> None:
+    """Fill materials that a valid licence of the same holder satisfies (证照复用)."""
+    reusable = {m["position"]: m["licence_reuse"] for m in application.item_version.content["materials"]
+                if m.get("licence_reuse")}
+    if not reusable:
+        return
+    licences = {licence.licence_name: licence for licence in Licence.objects.filter(
+        holder_code=application.identity_code, status="valid")}
+    for material in application.materials.filter(position__in=reusable):
+        licence = licences.get(reusable[material.position])
+        if licence is not None:
+            material.state = MaterialState.REUSED
+            material.reused_licence = licence
+            material.note = f"已从电子证照库调取：{licence.licence_name}（{licence.number}）"
+            material.save(update_fields=["state", "reused_licence", "note"])
+
+
+@transaction.atomic
+def record_material(application: Application, position: int, *, actor, state: str, stored_file=None,
+                    note: str = "") -> MaterialSubmission:
+    """Tick one material of the checklist (scanned at the window or uploaded online)."""
+    if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.CORRECTION):
+        raise transitions.TransitionRefused("受理后不能再修改申请材料。")
+    if actor is not None and actor.is_applicant and application.applicant_id != actor.pk:
+        raise PermissionDenied("只能操作本人的办件。")
+    material = application.materials.select_for_update().get(position=position)
+    material.state, material.note = state, note
+    material.save(update_fields=["state", "note"])
+    return material
+
+
+def missing_materials(application: Application) -> list[MaterialSubmission]:
+    return [m for m in application.materials.all()
+            if m.required and m.state not in (MaterialState.PROVIDED, MaterialState.REUSED)]
+
+
+def submit_application(application: Application, *, actor) -> Application:
+    """Online filing reaches pre-review; materials count as received per TIME_RULES §4."""
+    now = timezone.now()
+
+    def changes(locked: Application) -> dict[str, Any]:
+        return {
+            "submitted_at": now,
+            "received_on": clocks.received_on(now),
+            "receipt_number": locked.receipt_number or next_receipt_number(clocks.beijing_date(now)),
+        }
+
+    return transitions.apply(application, "submit", actor=actor, changes=changes)
+
+
+# --- Pre-review and acceptance -------------------------------------------------------------------
+
+
+def _deadline_values(locked: Application, accepted_on: date) -> dict[str, Any]:
+    computed = clocks.Clock(accepted_on=accepted_on, promised_limit=locked.promised_limit,
+                            statutory_limit=locked.statutory_limit, today=accepted_on)
+    return {"promised_due": computed.promised_due, "statutory_due": computed.statutory_due,
+            "due_is_provisional": computed.provisional}
+
+
+def _chain(application: Application) -> list[str]:
+    return CHAINS[application.item_version.content["procedure_chain"]]
+
+
+def _record_step(application: Application, kind: str, outcome: str, *, actor, opinion: str = "",
+                 claimed_acted_at=None, started_at=None) -> Step:
+    acted_at = timezone.now()
+    payload = "|".join([application.receipt_number or str(application.pk), kind, outcome, opinion,
+                        str(getattr(actor, "pk", "")), acted_at.isoformat()])
+    return Step.objects.create(
+        application=application, kind=kind, outcome=outcome, opinion=opinion, actor=actor,
+        actor_name=_name(actor), started_at=started_at or application.claimed_at or acted_at, acted_at=acted_at,
+        claimed_acted_at=claimed_acted_at, signature=STEP_SIGNER.signature(payload),
+    )
+
+
+@transaction.atomic
+def accept_application(application: Application, *, actor, opinion: str = "") -> Application:
+    """受理: the clock starts today; every required material must be in (else: one-time notice)."""
+    accepted_on = today()
+
+    def check(locked: Application) -> None:
+        missing = missing_materials(locked)
+        if missing:
+            names = "、".join(m.name for m in missing)
+            raise transitions.TransitionRefused(f"以下必要材料尚未提交，不能受理，请一次性告知补正：{names}。")
+
+    def changes(locked: Application) -> dict[str, Any]:
+        chain = _chain(locked)
+        return {"accepted_on": accepted_on, "current_step": chain[1], "assignee": None, "claimed_at": None,
+                **_deadline_values(locked, accepted_on)}
+
+    locked = transitions.apply(application, "accept", actor=actor, check=check, changes=changes)
+    _record_step(locked, _chain(locked)[0], StepOutcome.PASSED, actor=actor, opinion=opinion or "材料齐全，予以受理。")
+    return locked
+
+
+@transaction.atomic
+def issue_one_time_notice(application: Application, *, actor, items: Iterable[Mapping[str, str]]) -> OneTimeNotice:
+    """Tell the applicant everything to supplement, once (art. 32)."""
+    items = [{"material": str(item["material"]).strip(), "requirement": str(item["requirement"]).strip()}
+             for item in items]
+    if not items or any(not item["material"] or not item["requirement"] for item in items):
+        raise ValidationError({"items": ["请逐项写明需要补正的材料及补正要求。"]})
+
+    def check(locked: Application) -> None:
+        if locked.notices.exists():
+            raise transitions.TransitionRefused("一次性告知只能发出一次：请把需要补正的内容一次告知完整。")
+
+    locked = transitions.apply(application, "issue_one_time_notice", actor=actor, check=check,
+                               data={"items": items})
+    return OneTimeNotice.objects.create(application=locked, issued_at=timezone.now(),
+                                        issued_by_name=_name(actor), items=items)
+
+
+def resubmit_application(application: Application, *, actor) -> Application:
+    """The applicant has supplemented everything the notice asked for; back to pre-review."""
+    locked = transitions.apply(application, "resubmit", actor=actor)
+    OneTimeNotice.objects.filter(application=locked, answered_at__isnull=True).update(answered_at=timezone.now())
+    return locked
+
+
+def refuse_acceptance(application: Application, *, actor, reason: str) -> Application:
+    """不予受理, with the written reason the notice will carry."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明不予受理的理由。"]})
+    return transitions.apply(application, "refuse_acceptance", actor=actor,
+                             changes=lambda locked: {"closing_reason": reason.strip()})
+
+
+@transaction.atomic
+def deem_accepted(application: Application, *, as_of: date) -> Application:
+    """Art. 32: no one-time notice within five working days — accepted as of the receipt date."""
+
+    def check(locked: Application) -> None:
+        if locked.notices.exists():
+            raise transitions.TransitionRefused("已发出一次性告知，不适用视为受理。")
+        if clocks.deemed_acceptance_due(locked.received_on) >= as_of:
+            raise transitions.TransitionRefused("预审期限尚未届满。")
+
+    def changes(locked: Application) -> dict[str, Any]:
+        return {"accepted_on": locked.received_on, "deemed_accepted": True, "current_step": _chain(locked)[1],
+                **_deadline_values(locked, locked.received_on)}
+
+    locked = transitions.apply(
+        application, "deem_accepted", actor=None, check=check, changes=changes,
+        data={"rule": "《行政许可法》第三十二条：逾期不告知的，自收到申请材料之日起即为受理"},
+    )
+    _record_step(locked, _chain(locked)[0], StepOutcome.PASSED, actor=None,
+                 opinion="收到申请材料五个工作日内未一次性告知补正，依法视为自收到材料之日起受理。")
+    return locked
+
+
+def deem_overdue_filings_accepted(*, as_of: date | None = None) -> int:
+    """The sweep (a beat task): every filing left in pre-review too long is deemed accepted."""
+    from approvals.querysets import deemed_acceptance_candidates
+
+    as_of = as_of or today()
+    count = 0
+    for application in deemed_acceptance_candidates(as_of):
+        try:
+            deem_accepted(application, as_of=as_of)
+            count += 1
+        except transitions.TransitionRefused:
+            continue  # someone acted on it meanwhile; level-triggered, nothing is lost
+    return count
+
+
+# --- The approval chain --------------------------------------------------------------------------
+
+
+def _require_step_role(locked: Application, actor) -> None:
+    roles = transitions.STEP_ACTORS[locked.current_step]
+    if actor is not None and not actor.has_role(*roles):
+        raise PermissionDenied(f"“{locked.get_current_step_display()}”环节须由相应岗位人员办理。")
+    if actor is not None and actor.department_id != locked.department_id and not actor.is_superuser:
+        raise PermissionDenied("只有办理部门的人员可以办理该环节。")
+
+
+def _require_assignee(locked: Application, actor) -> None:
+    if locked.assignee_id is None:
+        raise transitions.TransitionRefused("请先认领该办件。")
+    if locked.assignee_id != actor.pk and not acts_for(actor, locked.assignee_id):
+        raise PermissionDenied("该办件已由他人认领。")
+
+
+def acts_for(actor, assignee_id: int) -> bool:
+    """True when ``actor`` holds an active delegation from the assignee (away on leave)."""
+    from approvals.models import Delegation
+
+    now = timezone.now()
+    return Delegation.objects.filter(
+        from_user_id=assignee_id, to_user=actor, starts_at__lte=now, ends_at__gt=now
+    ).exists()
+
+
+def claim_application(application: Application, *, actor) -> Application:
+    """Take a case from the department queue; two people cannot claim the same case."""
+
+    def check(locked: Application) -> None:
+        _require_step_role(locked, actor)
+        if locked.assignee_id is not None:
+            who = "您" if locked.assignee_id == actor.pk else "他人"
+            raise transitions.TransitionRefused(f"该办件已由{who}认领。")
+
+    return transitions.apply(application, "claim", actor=actor, check=check,
+                             changes=lambda locked: {"assignee": actor, "claimed_at": timezone.now()})
+
+
+def transfer_application(application: Application, *, actor, to_user, reason: str) -> Application:
+    """转办: hand the claimed case to a colleague of the same step, with a reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明转办理由。"]})
+
+    def check(locked: Application) -> None:
+        _require_assignee(locked, actor)
+        _require_step_role(locked, to_user)
+
+    return transitions.apply(application, "transfer", actor=actor, check=check,
+                             changes=lambda locked: {"assignee": to_user, "claimed_at": timezone.now()},
+                             data={"to": to_user.get_username(), "reason": reason.strip()})
+
+
+@transaction.atomic
+def complete_step(application: Application, *, actor, opinion: str, claimed_acted_at=None) -> Application:
+    """Pass the current step (承办 or 审核) on to the next one's queue."""
+    recorded: dict[str, Any] = {}
+
+    def check(locked: Application) -> None:
+        _require_step_role(locked, actor)
+        _require_assignee(locked, actor)
+        if locked.current_step in DECISION_STEPS:
+            raise transitions.TransitionRefused("批准环节请作出准予或不予许可的决定。")
+        if locked.is_paused:
+            raise transitions.TransitionRefused("办件正在暂停计时，请先恢复计时。")
+        if not opinion.strip():
+            raise ValidationError({"opinion": ["请填写办理意见。"]})
+        recorded.update(kind=locked.current_step, started_at=locked.claimed_at)
+
+    def changes(locked: Application) -> dict[str, Any]:
+        chain = _chain(locked)
+        return {"current_step": chain[chain.index(locked.current_step) + 1], "assignee": None, "claimed_at": None}
+
+    locked = transitions.apply(application, "complete_step", actor=actor, check=check, changes=changes)
+    _record_step(locked, recorded["kind"], StepOutcome.PASSED, actor=actor, opinion=opinion.strip(),
+                 claimed_acted_at=claimed_acted_at, started_at=recorded["started_at"])
+    return locked
+
+
+@transaction.atomic
+def return_step(application: Application, *, actor, opinion: str) -> Application:
+    """退回: send the case back to the previous step of the chain, with the reason."""
+    recorded: dict[str, Any] = {}
+
+    def check(locked: Application) -> None:
+        _require_step_role(locked, actor)
+        _require_assignee(locked, actor)
+        chain = _chain(locked)
+        if chain.index(locked.current_step) <= 1:
+            raise transitions.TransitionRefused("这是受理后的第一个环节，不能再退回；如需补正材料请暂停计时。")
+        if not opinion.strip():
+            raise ValidationError({"opinion": ["请写明退回理由。"]})
+        recorded.update(kind=locked.current_step, started_at=locked.claimed_at)
+
+    def changes(locked: Application) -> dict[str, Any]:
+        chain = _chain(locked)
+        return {"current_step": chain[chain.index(locked.current_step) - 1], "assignee": None, "claimed_at": None}
+
+    locked = transitions.apply(application, "return_step", actor=actor, check=check, changes=changes)
+    _record_step(locked, recorded["kind"], StepOutcome.RETURNED, actor=actor, opinion=opinion.strip(),
+                 started_at=recorded["started_at"])
+    return locked
+
+
+# --- The clock -----------------------------------------------------------------------------------
+
+
+def clock_of(application: Application, *, on: date | None = None) -> clocks.Clock:
+    """The application's clock on ``on`` (today by default), from its recorded pauses."""
+    return clocks.Clock(
+        accepted_on=application.accepted_on,
+        promised_limit=application.promised_limit,
+        statutory_limit=application.statutory_limit,
+        today=on or today(),
+        pauses=[clocks.Pause(p.started_on, p.ended_on, p.get_reason_display()) for p in application.pauses.all()],
+        extension_days=application.extension_days,
+    )
+
+
+def _refreshed_deadlines(locked: Application) -> dict[str, Any]:
+    computed = clock_of(locked)
+    return {"promised_due": computed.promised_due, "statutory_due": computed.statutory_due,
+            "due_is_provisional": computed.provisional, "is_paused": computed.is_paused}
+
+
+@transaction.atomic
+def pause_clock(application: Application, *, actor, reason: str, note: str = "") -> Pause:
+    """Stop the clock for supplementary materials or a special procedure (art. 45)."""
+    if reason not in PauseReason.values:
+        raise ValidationError({"reason": ["未知的暂停原因。"]})
+    if not note.strip():
+        raise ValidationError({"note": ["请说明暂停计时的原因（如补正内容、听证安排）。"]})
+
+    def check(locked: Application) -> None:
+        _require_assignee(locked, actor)
+        if locked.is_paused:
+            raise transitions.TransitionRefused("办件已在暂停计时中。")
+
+    locked = transitions.apply(application, "pause", actor=actor, check=check,
+                               changes=lambda locked: {"is_paused": True}, data={"reason": reason, "note": note})
+    return Pause.objects.create(application=locked, reason=reason, note=note.strip(), started_on=today(),
+                                started_by_name=_name(actor))
+
+
+@transaction.atomic
+def resume_clock(application: Application, *, actor) -> Application:
+    """Restart the clock; the deadlines move back by the paused working days."""
+
+    def check(locked: Application) -> None:
+        if not locked.is_paused:
+            raise transitions.TransitionRefused("办件未在暂停计时。")
+        if actor is not None and not actor.is_applicant:
+            _require_assignee(locked, actor)
+
+    def changes(locked: Application) -> dict[str, Any]:
+        Pause.objects.filter(application=locked, ended_on__isnull=True).update(
+            ended_on=today(), ended_by_name=_name(actor))
+        return _refreshed_deadlines(locked)
+
+    return transitions.apply(application, "resume", actor=actor, check=check, changes=changes)
+
+
+@transaction.atomic
+def extend_deadline(application: Application, *, actor, days: int, reason: str) -> Extension:
+    """Art. 42: one extension, approved by the head, at most 10 working days (15 on joint
+    handling); it moves both deadlines, starts a new deadline epoch and the applicant is told."""
+    joint = application.item_version.handling_class == HandlingClass.JOINT
+    most = clocks.MAX_JOINT_EXTENSION_DAYS if joint else clocks.MAX_EXTENSION_DAYS
+    if not 1 <= days <= most:
+        raise ValidationError({"days": [f"延期应为 1 至 {most} 个工作日（《行政许可法》第四十二条）。"]})
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明延期理由，该理由将告知申请人。"]})
+
+    def check(locked: Application) -> None:
+        if hasattr(locked, "extension"):
+            raise transitions.TransitionRefused("每个办件只能延期一次（《行政许可法》第四十二条）。")
+
+    def changes(locked: Application) -> dict[str, Any]:
+        locked.extension_days = days
+        return {"extension_days": days, "deadline_epoch": locked.deadline_epoch + 1, **_refreshed_deadlines(locked)}
+
+    locked = transitions.apply(application, "extend", actor=actor, check=check, changes=changes,
+                               data={"days": days, "reason": reason.strip()})
+    return Extension.objects.create(application=locked, days=days, reason=reason.strip(), approved_by=actor,
+                                    approved_by_name=_name(actor), approved_at=timezone.now())
+
+
+# --- Decision and conclusion ---------------------------------------------------------------------
+
+
+def next_document_number(application: Application, outcome: str) -> str:
+    """文号 such as 江审批许字〔2026〕第00012号: a yearly sequence per outcome."""
+    year = today().year
+    prefix = "许" if outcome == DecisionOutcome.APPROVE else "不许"
+    count = Decision.objects.filter(outcome=outcome, decided_at__year=year).count() + 1
+    return f"江审批{prefix}字〔{year}〕第{count:05d}号"
+
+
+@transaction.atomic
+def decide(application: Application, *, actor, outcome: str, reasons: str = "") -> Decision:
+    """批准: approve, or refuse with written reasons and the remedy rights (art. 38)."""
+    if outcome not in DecisionOutcome.values:
+        raise ValidationError({"outcome": ["请选择准予许可或不予许可。"]})
+    if outcome == DecisionOutcome.REFUSE and not reasons.strip():
+        raise ValidationError({"reasons": ["不予许可须说明理由（《行政许可法》第三十八条）。"]})
+    decided_on = today()
+    recorded: dict[str, Any] = {}
+
+    def check(locked: Application) -> None:
+        _require_step_role(locked, actor)
+        _require_assignee(locked, actor)
+        if locked.current_step not in DECISION_STEPS:
+            raise transitions.TransitionRefused("尚未到达批准环节。")
+        if locked.is_paused:
+            raise transitions.TransitionRefused("办件正在暂停计时，请先恢复计时。")
+        recorded.update(kind=locked.current_step, started_at=locked.claimed_at)
+
+    def changes(locked: Application) -> dict[str, Any]:
+        conclusion = StepKind.CONCLUDE if locked.current_step == StepKind.APPROVE else StepKind.APPROVE_CONCLUDE
+        return {"decided_on": decided_on, "current_step": conclusion, "assignee": None, "claimed_at": None}
+
+    action = "approve" if outcome == DecisionOutcome.APPROVE else "refuse"
+    locked = transitions.apply(application, action, actor=actor, check=check, changes=changes)
+    outcome_label = DecisionOutcome(outcome).label
+    _record_step(locked, recorded["kind"], StepOutcome.PASSED, actor=actor,
+                 opinion=reasons.strip() or str(outcome_label), started_at=recorded["started_at"])
+    return Decision.objects.create(
+        application=locked, outcome=outcome, reasons=reasons.strip(),
+        document_number=next_document_number(locked, outcome), decided_by_name=_name(actor),
+        decided_at=timezone.now(),
+        licence_due=clocks.licence_issue_due(decided_on) if outcome == DecisionOutcome.APPROVE else None,
+    )
+
+
+@transaction.atomic
+def conclude_application(application: Application, *, actor, served_method: str, valid_years: int | None = 5,
+                         scope: str = "") -> Application:
+    """办结: serve the decision (method and date recorded, remedy periods run from it) and, for
+    an approval, put the licence into the licence library."""
+    from approvals.choices import ServiceMethod
+
+    if served_method not in ServiceMethod.values:
+        raise ValidationError({"served_method": ["请选择送达方式。"]})
+    served_on = today()
+
+    def changes(locked: Application) -> dict[str, Any]:
+        return {"concluded_at": timezone.now(), "current_step": ""}
+
+    locked = transitions.apply(application, "conclude", actor=actor, changes=changes,
+                               data={"served_method": served_method})
+    Decision.objects.filter(application=locked).update(served_method=served_method, served_on=served_on)
+    _record_step(locked, StepKind.CONCLUDE if _chain(locked)[-1] == StepKind.CONCLUDE else StepKind.APPROVE_CONCLUDE,
+                 StepOutcome.PASSED, actor=actor, opinion="办结，文书已送达。")
+    if locked.decision.outcome == DecisionOutcome.APPROVE:
+        issue_licence(locked, actor=actor, valid_years=valid_years, scope=scope)
+    return locked
+
+
+def issue_licence(application: Application, *, actor, valid_years: int | None, scope: str = "") -> Licence:
+    """Create the licence in the library when the case concludes (art. 44: within 10 working days)."""
+    from portal.audit.services import record_event
+
+    issued_on = today()
+    valid_until = None
+    if valid_years:
+        try:
+            valid_until = issued_on.replace(year=issued_on.year + valid_years) - timedelta(days=1)
+        except ValueError:  # 29 February
+            valid_until = issued_on.replace(year=issued_on.year + valid_years, day=28)
+    version = application.item_version
+    licence = Licence.objects.create(
+        number=f"{version.implementation_code.split('-')[0][-6:]}{application.receipt_number[-13:]}",
+        application=application, item_version=version, licence_name=version.content.get("basic_name") or version.name,
+        holder_name=application.applicant_name, holder_code=application.identity_code,
+        department=application.department, region_path=application.region_path, scope=scope or version.name,
+        issued_on=issued_on, valid_from=issued_on, valid_until=valid_until,
+    )
+    record_event("approvals.licence.issued", actor=actor, target=licence,
+                 data={"number": licence.number, "application": application.receipt_number})
+    return licence
+
+
+# --- Leaving the lifecycle ----------------------------------------------------------------------
+
+
+def withdraw_application(application: Application, *, actor, reason: str = "") -> Application:
+    """撤回: the applicant may withdraw any time before the decision."""
+    return transitions.apply(application, "withdraw", actor=actor,
+                             changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
+                                                     "assignee": None})
+
+
+def terminate_application(application: Application, *, actor, reason: str) -> Application:
+    """终止: e.g. the applicant died or the subject was dissolved; the reason is required."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明终止办理的理由。"]})
+    return transitions.apply(application, "terminate", actor=actor,
+                             changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
+                                                     "assignee": None})
