@@ -17,6 +17,7 @@ app_patterns = (
 urlpatterns = [
     path("", include(app_patterns)),
     path("", include("portal.catalogue.urls")),
+    path("", include("approvals.urls")),
     path("api/", include("portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

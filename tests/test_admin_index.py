@@ -24,4 +24,5 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     assert tasks["audit: seal chains"].task == "portal.audit.tasks.seal_audit_chain"
     assert tasks["audit: seal chains"].expire_seconds == 290
     assert tasks["workdays: extend calendar"].crontab.hour == "3"
-    assert len(tasks) == 2
+    assert tasks["approvals: deemed acceptance"].task == "approvals.tasks.deem_overdue_filings_accepted"
+    assert len(tasks) == 3
