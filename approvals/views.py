@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals import services
 from approvals.choices import LicenceStatus
-from portal.organisation.choices import SubjectType
 from approvals.models import Application, Licence, LicenceVerification
 from portal.audit.masking import mask_name
+from portal.organisation.choices import SubjectType
 
 LOOKUP_ATTEMPTS_PER_WINDOW = 20
 LOOKUP_WINDOW_SECONDS = 600
