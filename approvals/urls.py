@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import views
+from approvals import staff_views, views
 
 app_name = "approvals"
 
@@ -8,4 +8,9 @@ urlpatterns = [
     path("progress/", views.progress_lookup, name="progress"),
     path("licences/verify/", views.verify_licence_by_number, name="licence_verify"),
     path("licences/v/<str:token>/", views.verify_licence_by_token, name="licence_verify_token"),
+    path("workspace/intake/", staff_views.intake, name="intake"),
+    path("workspace/intake/<str:code>/", staff_views.intake, name="intake_item"),
+    path("workspace/cases/", staff_views.queue, name="queue"),
+    path("workspace/cases/<int:pk>/", staff_views.case, name="staff_case"),
+    path("workspace/cases/<int:pk>/<str:action>/", staff_views.act, name="act"),
 ]

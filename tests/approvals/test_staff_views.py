@@ -1,0 +1,129 @@
+"""The window workstation, the queue and the case page, with their permission matrix."""
+
+import pytest
+from django.urls import reverse
+
+from approvals.choices import ApplicationStatus
+from approvals.models import Application
+from tests.approvals.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def intake_post(client, item, **overrides):
+    data = {"subject_type": "enterprise", "identity_code": "91350100M000100Y43", "applicant_name": "江州宏信餐饮管理有限公司",
+            "contact_phone": "13900001111", "outcome": "accept", "reason": "", "material_1": "on", "material_2": "on"}
+    data.update(overrides)
+    return client.post(reverse("approvals:intake_item", args=[item.implementation_code]), data)
+
+
+def test_walk_in_accepted_at_the_window(client, clerk_district_a, food_item):
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 22):
+        response = intake_post(client, food_item)
+
+    application = Application.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("approvals:staff_case", args=[application.pk])
+    assert (application.status, application.channel, application.filed_by) == (
+        ApplicationStatus.IN_PROGRESS, "window", clerk_district_a)
+
+
+def test_window_refuses_to_accept_with_missing_materials_and_keeps_nothing(client, clerk_district_a, food_item):
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 22):
+        response = intake_post(client, food_item, material_2="")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "存在以下问题" in body and "营业执照" in body
+    assert Application.objects.count() == 0  # nothing half-written
+
+
+def test_invalid_code_at_the_window_is_shown_on_the_field(client, clerk_district_a, food_item):
+    client.force_login(clerk_district_a)
+
+    response = intake_post(client, food_item, identity_code="91350100M000100Y44")
+
+    assert "统一社会信用代码校验位不正确" in response.content.decode()
+    assert Application.objects.count() == 0
+
+
+def test_one_time_notice_at_the_window(client, clerk_district_a, food_item):
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 22):
+        intake_post(client, food_item, material_2="", outcome="notice", reason="请补交营业执照复印件（加盖公章）")
+
+    application = Application.objects.get()
+    assert application.status == ApplicationStatus.CORRECTION
+    assert application.notices.get().items == [{"material": "营业执照", "requirement": "请补交营业执照复印件（加盖公章）"}]
+
+
+def test_intake_is_for_window_clerks_only(client, handler_a, food_item, applicant_citizen):
+    client.force_login(handler_a)
+    assert intake_post(client, food_item).status_code == 403
+    client.force_login(applicant_citizen)
+    assert intake_post(client, food_item).status_code == 403
+    assert Application.objects.count() == 0
+
+
+def test_clerk_of_another_district_cannot_see_the_item(client, clerk_district_b, food_item):
+    client.force_login(clerk_district_b)
+
+    assert intake_post(client, food_item).status_code == 404
+
+
+def test_the_chain_through_the_case_page(client, clerk_district_a, handler_a, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    application = Application.objects.get()
+    client.force_login(handler_a)
+
+    with at(2025, 9, 23):
+        client.post(reverse("approvals:act", args=[application.pk, "claim"]))
+        response = client.post(reverse("approvals:act", args=[application.pk, "complete"]),
+                                {"opinion": "符合条件"}, follow=True)
+
+    application.refresh_from_db()
+    assert application.current_step == "review"
+    assert "已办理" in response.content.decode()
+
+
+def test_a_refused_action_shows_a_message_not_an_error_page(client, clerk_district_a, handler_a, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    application = Application.objects.get()
+    client.force_login(handler_a)
+
+    response = client.post(reverse("approvals:act", args=[application.pk, "complete"]), {"opinion": "x"},
+                           follow=True)
+
+    assert response.status_code == 200
+    assert "请先认领该办件" in response.content.decode()
+
+
+def test_case_page_of_another_district_is_404(client, clerk_district_a, clerk_district_b, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    application = Application.objects.get()
+    client.force_login(clerk_district_b)
+
+    assert client.get(reverse("approvals:staff_case", args=[application.pk])).status_code == 404
+    assert client.post(reverse("approvals:act", args=[application.pk, "claim"])).status_code == 404
+
+
+def test_queue_lists_waiting_cases(client, clerk_district_a, handler_a, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    client.force_login(handler_a)
+
+    response = client.get(reverse("approvals:queue"))
+
+    assert [a.receipt_number for a in response.context["waiting"]] == [Application.objects.get().receipt_number]
