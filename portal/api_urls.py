@@ -16,4 +16,5 @@ router.register("organisation/departments", DepartmentViewSet, basename="departm
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include(router.urls)),
+    path("", include("approvals.api.urls")),
 ]

@@ -1,0 +1,5 @@
+"""The applicant's online filing pages (included at the site root)."""
+
+app_name = "apply"
+
+urlpatterns: list = []
