@@ -139,7 +139,10 @@ class MaterialSubmission(models.Model):
     name = models.CharField(_("材料名称"), max_length=200)
     required = models.BooleanField(_("必要"), default=True)
     state = models.CharField(_("状态"), max_length=16, choices=MaterialState.choices, default=MaterialState.MISSING)
-    # stored_file: added with the uploads app (migration 0002).
+    stored_file = models.ForeignKey(
+        "uploads.StoredFile", verbose_name=_("文件"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
     reused_licence = models.ForeignKey(
         "approvals.Licence", verbose_name=_("复用证照"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",

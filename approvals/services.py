@@ -166,8 +166,8 @@ def record_material(application: Application, position: int, *, actor, state: st
     if actor is not None and actor.is_applicant and application.applicant_id != actor.pk:
         raise PermissionDenied("只能操作本人的办件。")
     material = application.materials.select_for_update().get(position=position)
-    material.state, material.note = state, note
-    material.save(update_fields=["state", "note"])
+    material.state, material.stored_file, material.note = state, stored_file, note
+    material.save(update_fields=["state", "stored_file", "note"])
     return material
 
 

@@ -18,6 +18,9 @@ class Entry:
 
 
 SCHEDULE = [
+    # Files written by an upload whose caller's transaction rolled back (storage is not transactional).
+    Entry("uploads: remove orphaned files", "portal.uploads.tasks.remove_orphaned_files", minute="40", hour="4",
+          expires_seconds=23 * 3600),
     # Administrative Licensing Law art. 32: filings left in pre-review are deemed accepted.
     Entry("approvals: deemed acceptance", "approvals.tasks.deem_overdue_filings_accepted", minute="7",
           expires_seconds=55 * 60),

@@ -25,4 +25,5 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     assert tasks["audit: seal chains"].expire_seconds == 290
     assert tasks["workdays: extend calendar"].crontab.hour == "3"
     assert tasks["approvals: deemed acceptance"].task == "approvals.tasks.deem_overdue_filings_accepted"
-    assert len(tasks) == 3
+    assert tasks["uploads: remove orphaned files"].task == "portal.uploads.tasks.remove_orphaned_files"
+    assert len(tasks) == 4
