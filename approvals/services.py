@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from approvals import clock as clocks
-from approvals import transitions
+from approvals import effects, transitions
 from approvals.choices import (
     ApplicationStatus,
     Channel,
@@ -176,6 +176,7 @@ def missing_materials(application: Application) -> list[MaterialSubmission]:
             if m.required and m.state not in (MaterialState.PROVIDED, MaterialState.REUSED)]
 
 
+@transaction.atomic
 def submit_application(application: Application, *, actor) -> Application:
     """Online filing reaches pre-review; materials count as received per TIME_RULES §4."""
     now = timezone.now()
@@ -187,7 +188,9 @@ def submit_application(application: Application, *, actor) -> Application:
             "receipt_number": locked.receipt_number or next_receipt_number(clocks.beijing_date(now)),
         }
 
-    return transitions.apply(application, "submit", actor=actor, changes=changes)
+    locked = transitions.apply(application, "submit", actor=actor, changes=changes)
+    effects.announce(locked, "submit")
+    return locked
 
 
 # --- Pre-review and acceptance -------------------------------------------------------------------
@@ -234,6 +237,7 @@ def accept_application(application: Application, *, actor, opinion: str = "") ->
 
     locked = transitions.apply(application, "accept", actor=actor, check=check, changes=changes)
     _record_step(locked, _chain(locked)[0], StepOutcome.PASSED, actor=actor, opinion=opinion or "材料齐全，予以受理。")
+    effects.announce(locked, "accept")
     return locked
 
 
@@ -251,10 +255,13 @@ def issue_one_time_notice(application: Application, *, actor, items: Iterable[Ma
 
     locked = transitions.apply(application, "issue_one_time_notice", actor=actor, check=check,
                                data={"items": items})
-    return OneTimeNotice.objects.create(application=locked, issued_at=timezone.now(),
-                                        issued_by_name=_name(actor), items=items)
+    notice = OneTimeNotice.objects.create(application=locked, issued_at=timezone.now(),
+                                          issued_by_name=_name(actor), items=items)
+    effects.announce(locked, "issue_one_time_notice")
+    return notice
 
 
+@transaction.atomic
 def resubmit_application(application: Application, *, actor) -> Application:
     """The applicant has supplemented everything the notice asked for; back to pre-review."""
     locked = transitions.apply(application, "resubmit", actor=actor)
@@ -262,12 +269,15 @@ def resubmit_application(application: Application, *, actor) -> Application:
     return locked
 
 
+@transaction.atomic
 def refuse_acceptance(application: Application, *, actor, reason: str) -> Application:
     """不予受理, with the written reason the notice will carry."""
     if not reason.strip():
         raise ValidationError({"reason": ["请写明不予受理的理由。"]})
-    return transitions.apply(application, "refuse_acceptance", actor=actor,
-                             changes=lambda locked: {"closing_reason": reason.strip()})
+    locked = transitions.apply(application, "refuse_acceptance", actor=actor,
+                               changes=lambda locked: {"closing_reason": reason.strip()})
+    effects.announce(locked, "refuse_acceptance")
+    return locked
 
 
 @transaction.atomic
@@ -290,6 +300,7 @@ def deem_accepted(application: Application, *, as_of: date) -> Application:
     )
     _record_step(locked, _chain(locked)[0], StepOutcome.PASSED, actor=None,
                  opinion="收到申请材料五个工作日内未一次性告知补正，依法视为自收到材料之日起受理。")
+    effects.announce(locked, "deem_accepted")
     return locked
 
 
@@ -493,8 +504,10 @@ def extend_deadline(application: Application, *, actor, days: int, reason: str) 
 
     locked = transitions.apply(application, "extend", actor=actor, check=check, changes=changes,
                                data={"days": days, "reason": reason.strip()})
-    return Extension.objects.create(application=locked, days=days, reason=reason.strip(), approved_by=actor,
-                                    approved_by_name=_name(actor), approved_at=timezone.now())
+    extension = Extension.objects.create(application=locked, days=days, reason=reason.strip(), approved_by=actor,
+                                         approved_by_name=_name(actor), approved_at=timezone.now())
+    effects.announce(locked, "extend", reason=reason.strip())  # art. 42: the applicant is told why
+    return extension
 
 
 # --- Decision and conclusion ---------------------------------------------------------------------
@@ -536,12 +549,14 @@ def decide(application: Application, *, actor, outcome: str, reasons: str = "") 
     outcome_label = DecisionOutcome(outcome).label
     _record_step(locked, recorded["kind"], StepOutcome.PASSED, actor=actor,
                  opinion=reasons.strip() or str(outcome_label), started_at=recorded["started_at"])
-    return Decision.objects.create(
+    decision = Decision.objects.create(
         application=locked, outcome=outcome, reasons=reasons.strip(),
         document_number=next_document_number(locked, outcome), decided_by_name=_name(actor),
         decided_at=timezone.now(),
         licence_due=clocks.licence_issue_due(decided_on) if outcome == DecisionOutcome.APPROVE else None,
     )
+    effects.announce(locked, "decide")
+    return decision
 
 
 @transaction.atomic
@@ -565,6 +580,7 @@ def conclude_application(application: Application, *, actor, served_method: str,
                  StepOutcome.PASSED, actor=actor, opinion="办结，文书已送达。")
     if locked.decision.outcome == DecisionOutcome.APPROVE:
         issue_licence(locked, actor=actor, valid_years=valid_years, scope=scope)
+    effects.announce(locked, "conclude", documents=effects.conclusion_documents(locked))
     return locked
 
 
@@ -595,17 +611,23 @@ def issue_licence(application: Application, *, actor, valid_years: int | None, s
 # --- Leaving the lifecycle ----------------------------------------------------------------------
 
 
+@transaction.atomic
 def withdraw_application(application: Application, *, actor, reason: str = "") -> Application:
     """撤回: the applicant may withdraw any time before the decision."""
-    return transitions.apply(application, "withdraw", actor=actor,
-                             changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
-                                                     "assignee": None})
+    locked = transitions.apply(application, "withdraw", actor=actor,
+                               changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
+                                                       "assignee": None})
+    effects.announce(locked, "withdraw")
+    return locked
 
 
 def terminate_application(application: Application, *, actor, reason: str) -> Application:
     """终止: e.g. the applicant died or the subject was dissolved; the reason is required."""
     if not reason.strip():
         raise ValidationError({"reason": ["请写明终止办理的理由。"]})
-    return transitions.apply(application, "terminate", actor=actor,
-                             changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
-                                                     "assignee": None})
+    with transaction.atomic():
+        locked = transitions.apply(application, "terminate", actor=actor,
+                                   changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
+                                                           "assignee": None})
+        effects.announce(locked, "terminate", reason=reason.strip())
+    return locked

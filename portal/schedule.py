@@ -18,6 +18,8 @@ class Entry:
 
 
 SCHEDULE = [
+    # Deliver the outbox: must-not-lose side effects (notifications, documents, regulator pushes).
+    Entry("outbox: drain", "portal.outbox.tasks.drain_outbox", minute="*", expires_seconds=55),
     # Files written by an upload whose caller's transaction rolled back (storage is not transactional).
     Entry("uploads: remove orphaned files", "portal.uploads.tasks.remove_orphaned_files", minute="40", hour="4",
           expires_seconds=23 * 3600),

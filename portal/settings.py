@@ -201,6 +201,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # at-least-once: a task is acknowledged after it ran
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On a lost broker connection, cancel running tasks so they are redelivered (the outbox and
+# idempotent task bodies make a second run harmless).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -249,10 +252,17 @@ DOCUMENT_SIGNER = env_str("DOCUMENT_SIGNER", "portal.documents.signing.Certifica
 # Demo PKI (root CA and one seal certificate per organ), generated on first use; never committed.
 PKI_DIR = Path(env_str("PKI_DIR", str(VAR_DIR / "pki")))
 
+# The address the public reaches the portal at: printed on documents and in QR codes.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Remedies a refusal must name (Administrative Licensing Law art. 38).
+RECONSIDERATION_ORGAN = env_str("RECONSIDERATION_ORGAN", "江州市人民政府")
+ADMINISTRATIVE_COURT = env_str("ADMINISTRATIVE_COURT", "江州市江城区人民法院")
+
 # --- Outbox, notifications and uploads ------------------------------------------------------
 # kind -> dotted path of the handler that delivers it; apps add their own kinds.
 OUTBOX_HANDLERS: dict[str, str] = {
     "notification.send": "portal.notifications.delivery.deliver_notification",
+    "approvals.document": "approvals.documents.produce_for_outbox",
 }
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.notifications.sms.LoggingSmsBackend")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG else

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("approvals.applicant_urls")),
     path("uploads/", include("portal.uploads.urls")),
+    path("inbox/", include("portal.notifications.urls")),
     path("api/", include("portal.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

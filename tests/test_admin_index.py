@@ -26,4 +26,5 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     assert tasks["workdays: extend calendar"].crontab.hour == "3"
     assert tasks["approvals: deemed acceptance"].task == "approvals.tasks.deem_overdue_filings_accepted"
     assert tasks["uploads: remove orphaned files"].task == "portal.uploads.tasks.remove_orphaned_files"
-    assert len(tasks) == 4
+    assert tasks["outbox: drain"].expire_seconds == 55
+    assert len(tasks) == 5
