@@ -34,6 +34,7 @@ from approvals.models import (
     MaterialSubmission,
     OneTimeNotice,
     Pause,
+    Rating,
     ReceiptCounter,
     Step,
 )
@@ -631,3 +632,27 @@ def terminate_application(application: Application, *, actor, reason: str) -> Ap
                                                            "assignee": None})
         effects.announce(locked, "terminate", reason=reason.strip())
     return locked
+
+
+# --- After conclusion ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rate_application(application: Application, *, actor, level: int, comment: str = "") -> Rating:
+    """好差评: the applicant rates a concluded case once, on the national five-level scale."""
+    from approvals.choices import RatingLevel
+    from portal.audit.services import record_event
+
+    if level not in RatingLevel.values:
+        raise ValidationError({"level": ["请选择评价等级。"]})
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if actor is None or not actor.is_applicant or locked.applicant_id != actor.pk:
+        raise PermissionDenied("只有申请人本人可以评价。")
+    if locked.status != ApplicationStatus.CONCLUDED:
+        raise transitions.TransitionRefused("办结后才能评价。")
+    if Rating.objects.filter(application=locked).exists():
+        raise transitions.TransitionRefused("您已评价过该办件。")
+    rating = Rating.objects.create(application=locked, level=level, comment=comment.strip()[:1000],
+                                   rated_at=timezone.now())
+    record_event("approvals.application.rated", actor=actor, target=locked, data={"level": level})
+    return rating

@@ -6,6 +6,8 @@ app_name = "approvals"
 
 urlpatterns = [
     path("progress/", views.progress_lookup, name="progress"),
+    path("progress/documents/<str:token>/", views.progress_document, name="progress_document"),
+    path("publicity/", views.publicity, name="publicity"),
     path("licences/verify/", views.verify_licence_by_number, name="licence_verify"),
     path("licences/v/<str:token>/", views.verify_licence_by_token, name="licence_verify_token"),
     path("workspace/intake/", staff_views.intake, name="intake"),

@@ -1,14 +1,17 @@
 """Public pages of the lifecycle: progress lookup without sign-in, and licence verification."""
 
 from django import forms
+from django.core import signing
 from django.core.cache import cache
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from approvals import services
 from approvals.choices import LicenceStatus
-from approvals.models import Application, Licence, LicenceVerification
+from approvals.models import Application, Decision, Licence, LicenceVerification
 from portal.audit.masking import mask_name
+from portal.documents.models import Document
 from portal.organisation.choices import SubjectType
 
 LOOKUP_ATTEMPTS_PER_WINDOW = 20
@@ -43,9 +46,56 @@ def progress_lookup(request):
             if application is None:
                 form.add_error(None, _("没有找到与该办件编号和证件号码相符的办件，请核对后重试。"))
     context = {"form": form, "application": application}
+    if application is not None:
+        context["documents"] = [
+            {"label": document.get_kind_display(), "number": document.number,
+             "token": DOCUMENT_SIGNER.sign_object({"document": document.pk, "application": application.pk})}
+            for document in Document.objects.filter(target_type="approvals.application",
+                                                    target_id=str(application.pk)).order_by("created_at")
+        ]
     if application is not None and application.accepted_on:
         context["clock"] = services.clock_of(application)
     return render(request, "approvals/progress.html", context, status=200)
+
+
+# A download link from the progress page is good for an hour; it names one document of one case.
+DOCUMENT_SIGNER = signing.TimestampSigner(salt="approvals.progress.document")
+DOCUMENT_LINK_SECONDS = 3600
+
+
+def progress_document(request, token: str):
+    """Download a document found through the progress lookup (receipt number + ID proved it)."""
+    from portal.documents.views import document_response
+
+    try:
+        claims = DOCUMENT_SIGNER.unsign_object(token, max_age=DOCUMENT_LINK_SECONDS)
+    except signing.BadSignature as error:
+        raise Http404("下载链接无效或已过期，请重新查询。") from error
+    document = get_object_or_404(Document, pk=claims["document"], target_type="approvals.application",
+                                 target_id=str(claims["application"]))
+    return document_response(document)
+
+
+def publicity(request):
+    """Art. 40: approvals are published; the public may consult them (personal data masked)."""
+    from django.core.paginator import Paginator
+
+    from approvals.choices import DecisionOutcome
+
+    decisions = (Decision.objects.filter(outcome=DecisionOutcome.APPROVE)
+                 .select_related("application__item_version", "application__department")
+                 .order_by("-decided_at"))
+    page = Paginator(decisions, 30).get_page(request.GET.get("page"))
+    rows = [{
+        "number": decision.document_number,
+        "item": decision.application.item_version.name,
+        "holder": (mask_name(decision.application.applicant_name)
+                   if decision.application.subject_type == SubjectType.CITIZEN
+                   else decision.application.applicant_name),
+        "organ": decision.application.department.name,
+        "decided_on": decision.decided_at,
+    } for decision in page.object_list]
+    return render(request, "approvals/publicity.html", {"page": page, "rows": rows})
 
 
 class LicenceLookupForm(forms.Form):

@@ -93,3 +93,50 @@ def test_a_rolled_back_action_leaves_no_outbox_message(food_item, applicant_citi
             services.accept_application(application, actor=clerk_district_b)
 
     assert OutboxMessage.objects.count() == before
+
+
+def test_progress_page_offers_the_sealed_documents_for_download(client, concluded):
+    from django.urls import reverse
+
+    drain()
+    page = client.post(reverse("approvals:progress"), {"receipt_number": concluded.receipt_number,
+                                                       "identity_code": "11010519491231002X"})
+    links = [d["token"] for d in page.context["documents"]]
+
+    response = client.get(reverse("approvals:progress_document", args=[links[-1]]))
+
+    assert len(links) == 4
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_a_forged_download_token_is_404(client, concluded):
+    from django.urls import reverse
+
+    drain()
+
+    assert client.get(reverse("approvals:progress_document", args=["forged:token"])).status_code == 404
+
+
+def test_the_applicant_rates_once_after_conclusion(concluded, applicant_citizen, clerk_district_a):
+    from approvals.transitions import TransitionRefused
+
+    rating = services.rate_application(concluded, actor=applicant_citizen, level=5, comment="当场办结，很方便")
+
+    assert (rating.level, rating.get_level_display()) == (5, "非常满意")
+    with pytest.raises(TransitionRefused, match="已评价"):
+        services.rate_application(concluded, actor=applicant_citizen, level=1)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.rate_application(concluded, actor=clerk_district_a, level=3)
+
+
+def test_approvals_are_published_with_citizen_names_masked(client, concluded):
+    from django.urls import reverse
+
+    body = client.get(reverse("approvals:publicity")).content.decode()
+
+    assert concluded.decision.document_number in body
+    assert "张*" in body and "张伟" not in body
