@@ -26,6 +26,15 @@ FINAL_STATUSES = (
 )
 
 
+class ApplicationKind(models.TextChoices):
+    """A new licence, or what a holder asks of an existing one (each an application of its own)."""
+
+    NEW = "new", _("新办")
+    CHANGE = "change", _("变更")
+    RENEWAL = "renewal", _("延续")
+    CANCELLATION = "cancellation", _("注销")
+
+
 class Channel(models.TextChoices):
     ONLINE = "online", _("网上申报")
     WINDOW = "window", _("窗口受理")

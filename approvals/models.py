@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import (
+    ApplicationKind,
     ApplicationStatus,
     Channel,
     DecisionOutcome,
@@ -50,6 +51,12 @@ class Application(models.Model):
         _("状态"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT, db_index=True
     )
     channel = models.CharField(_("申报渠道"), max_length=16, choices=Channel.choices)
+    kind = models.CharField(_("申请类型"), max_length=16, choices=ApplicationKind.choices, default=ApplicationKind.NEW)
+    # For a change, renewal or cancellation: the licence it is about.
+    subject_licence = models.ForeignKey(
+        "approvals.Licence", verbose_name=_("所涉证照"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="follow_up_applications",
+    )
 
     # The applicant: the identity is what the law cares about; the account is how they sign in.
     applicant = models.ForeignKey(
@@ -304,6 +311,20 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_name} {self.number}"
+
+
+class RenewalReminder(models.Model):
+    """One row per reminder sent, so that the daily sweep reminds each holder once per stage."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="renewal_reminders")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["licence", "days_before"], name="one_reminder_per_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} −{self.days_before}"
 
 
 class LicenceVerification(models.Model):

@@ -18,9 +18,12 @@ from django.utils import timezone
 from approvals import clock as clocks
 from approvals import effects, transitions
 from approvals.choices import (
+    OPEN_STATUSES,
+    ApplicationKind,
     ApplicationStatus,
     Channel,
     DecisionOutcome,
+    LicenceStatus,
     MaterialState,
     PauseReason,
     StepKind,
@@ -38,6 +41,7 @@ from approvals.models import (
     ReceiptCounter,
     Step,
 )
+from portal.audit.services import record_change, snapshot
 from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import SubjectType
@@ -95,6 +99,8 @@ def start_application(
     contact_name: str = "",
     contact_email: str = "",
     form_data: Mapping[str, Any] | None = None,
+    kind: str = ApplicationKind.NEW,
+    subject_licence: Licence | None = None,
 ) -> Application:
     """A draft application under the item's published version, with its materials checklist.
 
@@ -115,6 +121,8 @@ def start_application(
         department=version.department,
         region_path=version.region_path,
         channel=channel,
+        kind=kind,
+        subject_licence=subject_licence,
         applicant=applicant if staff_filing else actor,
         subject_type=subject_type,
         applicant_name=applicant_name.strip(),
@@ -580,7 +588,10 @@ def conclude_application(application: Application, *, actor, served_method: str,
     _record_step(locked, StepKind.CONCLUDE if _chain(locked)[-1] == StepKind.CONCLUDE else StepKind.APPROVE_CONCLUDE,
                  StepOutcome.PASSED, actor=actor, opinion="办结，文书已送达。")
     if locked.decision.outcome == DecisionOutcome.APPROVE:
-        issue_licence(locked, actor=actor, valid_years=valid_years, scope=scope)
+        if locked.kind == ApplicationKind.NEW:
+            issue_licence(locked, actor=actor, valid_years=valid_years, scope=scope)
+        else:
+            apply_to_licence(locked, actor=actor, valid_years=valid_years)
     effects.announce(locked, "conclude", documents=effects.conclusion_documents(locked))
     return locked
 
@@ -656,3 +667,143 @@ def rate_application(application: Application, *, actor, level: int, comment: st
                                    rated_at=timezone.now())
     record_event("approvals.application.rated", actor=actor, target=locked, data={"level": level})
     return rating
+
+
+
+# --- The licence after issue: change, renewal, cancellation, status --------------------------------
+
+# Administrative Licensing Law art. 50: renewal is applied for at least 30 days before expiry.
+RENEWAL_DEADLINE_DAYS = 30
+RENEWAL_REMINDER_DAYS = (60, 40)
+
+LICENCE_MOVES = {
+    LicenceStatus.VALID: {LicenceStatus.SUSPENDED, LicenceStatus.REVOKED, LicenceStatus.EXPIRED,
+                          LicenceStatus.CANCELLED},
+    LicenceStatus.SUSPENDED: {LicenceStatus.VALID, LicenceStatus.REVOKED, LicenceStatus.CANCELLED},
+}
+
+
+@transaction.atomic
+def start_licence_application(licence: Licence, *, kind: str, actor, contact_phone: str,
+                              form_data: Mapping[str, Any] | None = None) -> Application:
+    """A change (变更), renewal (延续) or cancellation (注销) of a licence, as an application of its
+    own kind under the item's current published version."""
+    if kind not in (ApplicationKind.CHANGE, ApplicationKind.RENEWAL, ApplicationKind.CANCELLATION):
+        raise ValidationError({"kind": ["请选择变更、延续或注销。"]})
+    if actor is not None and actor.is_applicant and actor.identity_code != licence.holder_code:
+        raise PermissionDenied("只有持证主体本人可以申请。")
+    if licence.status not in (LicenceStatus.VALID, LicenceStatus.SUSPENDED) or (
+            kind != ApplicationKind.CANCELLATION and licence.status != LicenceStatus.VALID):
+        raise ValidationError(f"证照当前状态为“{licence.get_status_display()}”，不能申请{ApplicationKind(kind).label}。")
+    if kind == ApplicationKind.RENEWAL:
+        if licence.valid_until is None:
+            raise ValidationError("该证照长期有效，无需延续。")
+        if (licence.valid_until - today()).days < RENEWAL_DEADLINE_DAYS:
+            raise ValidationError("延续申请应在有效期届满三十日前提出（《行政许可法》第五十条）。")
+    if Application.objects.filter(subject_licence=licence, kind=kind,
+                                  status__in=[ApplicationStatus.DRAFT, *OPEN_STATUSES]).exists():
+        raise ValidationError(f"该证照已有一件办理中的{ApplicationKind(kind).label}申请。")
+    version = ItemVersion.objects.current().filter(item_id=licence.item_version.item_id).first()
+    if version is None:
+        raise ValidationError("该证照对应的事项已无现行版本，请咨询办理部门。")
+    subject_type = licence.application.subject_type if licence.application else _subject_type_of(licence.holder_code)
+    return start_application(
+        version, actor=actor, subject_type=subject_type, applicant_name=licence.holder_name,
+        identity_code=licence.holder_code, contact_phone=contact_phone, form_data=form_data,
+        applicant=actor if actor is not None and actor.is_applicant else None, kind=kind,
+        subject_licence=licence,
+    )
+
+
+def _subject_type_of(code: str) -> str:
+    """A holder whose code is a valid resident ID number is a citizen; otherwise an organisation."""
+    try:
+        validate_id_number(code)
+    except ValidationError:
+        return SubjectType.ENTERPRISE
+    return SubjectType.CITIZEN
+
+
+def apply_to_licence(application: Application, *, actor, valid_years: int | None) -> Licence:
+    """On an approved change, renewal or cancellation, bring the licence in the library along."""
+    licence = Licence.objects.select_for_update().get(pk=application.subject_licence_id)
+    before = snapshot(licence, ["holder_name", "scope", "valid_until", "status"])
+    if application.kind == ApplicationKind.CHANGE:
+        for field in ("holder_name", "scope"):
+            if application.form_data.get(field):
+                setattr(licence, field, str(application.form_data[field]).strip())
+    elif application.kind == ApplicationKind.RENEWAL:
+        start = licence.valid_until + timedelta(days=1)
+        licence.valid_until = _years_after(start, valid_years or 5) - timedelta(days=1)
+    elif application.kind == ApplicationKind.CANCELLATION:
+        licence.status = LicenceStatus.CANCELLED
+    licence.save(update_fields=["holder_name", "scope", "valid_until", "status"])
+    record_change(licence, actor=actor, event_type=f"approvals.licence.{application.kind}", before=before,
+                  fields=["holder_name", "scope", "valid_until", "status"],
+                  data={"application": application.receipt_number})
+    return licence
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def set_licence_status(licence: Licence, status: str, *, actor, reason: str) -> Licence:
+    """Suspend, revoke, restore or cancel a licence (one guarded move; reason recorded)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明理由。"]})
+    locked = Licence.objects.select_for_update().get(pk=licence.pk)
+    if status not in LICENCE_MOVES.get(locked.status, set()):
+        raise transitions.TransitionRefused(
+            f"证照当前状态为“{locked.get_status_display()}”，不能改为“{LicenceStatus(status).label}”。")
+    if actor is not None and not Licence.objects.restrict(actor, "change").filter(pk=locked.pk).exists():
+        raise PermissionDenied("该证照不在您的管辖范围内。")
+    before = snapshot(locked, ["status"])
+    locked.status = status
+    locked.save(update_fields=["status"])
+    record_change(locked, actor=actor, event_type="approvals.licence.status_changed", before=before,
+                  fields=["status"], data={"reason": reason.strip()})
+    return locked
+
+
+def licence_sweep(*, on: date | None = None) -> dict[str, int]:
+    """Daily, level-triggered: remind holders to renew (art. 50) and expire lapsed licences."""
+    from approvals.models import RenewalReminder
+    from portal.notifications.services import notify
+
+    on = on or today()
+    reminded = expired = 0
+    for days_before in RENEWAL_REMINDER_DAYS:
+        due = (Licence.objects.filter(status=LicenceStatus.VALID, valid_until__isnull=False,
+                                      valid_until__lte=on + timedelta(days=days_before),
+                                      valid_until__gt=on + timedelta(days=RENEWAL_DEADLINE_DAYS))
+               .exclude(renewal_reminders__days_before=days_before)
+               .select_related("application"))
+        for licence in due:
+            with transaction.atomic():
+                _reminder, created = RenewalReminder.objects.get_or_create(licence=licence, days_before=days_before)
+                if not created:
+                    continue
+                application = licence.application
+                notify(
+                    recipient=application.applicant if application else None,
+                    phone=application.contact_phone if application else "",
+                    subject="证照即将到期，请及时申请延续",
+                    body=(f"您的{licence.licence_name}（{licence.number}）将于 {licence.valid_until:%Y-%m-%d} 到期。"
+                          f"如需延续，请于 {licence.valid_until - timedelta(days=RENEWAL_DEADLINE_DAYS):%Y-%m-%d} 前提出申请"
+                          "（《行政许可法》第五十条）。"),
+                    key=f"licence:{licence.pk}:renewal-reminder:{days_before}",
+                    channels=("inbox", "sms") if application and application.applicant_id else ("sms",),
+                )
+                reminded += 1
+    for licence in Licence.objects.filter(status=LicenceStatus.VALID, valid_until__lt=on):
+        try:
+            set_licence_status(licence, LicenceStatus.EXPIRED, actor=None, reason="有效期届满")
+            expired += 1
+        except transitions.TransitionRefused:
+            continue
+    return {"reminded": reminded, "expired": expired}

@@ -12,3 +12,12 @@ def deem_overdue_filings_accepted() -> int:
 
     with acting_as("task"):
         return services.deem_overdue_filings_accepted()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def licence_sweep() -> dict:
+    """Daily: renewal reminders (art. 50) and expiry of lapsed licences; level-triggered."""
+    from approvals import services
+
+    with acting_as("task"):
+        return services.licence_sweep()

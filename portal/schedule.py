@@ -18,6 +18,9 @@ class Entry:
 
 
 SCHEDULE = [
+    # Licences: renewal reminders 60 and 40 days before expiry (art. 50), and expiry.
+    Entry("approvals: licence sweep", "approvals.tasks.licence_sweep", minute="30", hour="6",
+          expires_seconds=23 * 3600),
     # Deliver the outbox: must-not-lose side effects (notifications, documents, regulator pushes).
     Entry("outbox: drain", "portal.outbox.tasks.drain_outbox", minute="*", expires_seconds=55),
     # Files written by an upload whose caller's transaction rolled back (storage is not transactional).

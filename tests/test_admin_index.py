@@ -27,4 +27,5 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     assert tasks["approvals: deemed acceptance"].task == "approvals.tasks.deem_overdue_filings_accepted"
     assert tasks["uploads: remove orphaned files"].task == "portal.uploads.tasks.remove_orphaned_files"
     assert tasks["outbox: drain"].expire_seconds == 55
-    assert len(tasks) == 5
+    assert tasks["approvals: licence sweep"].task == "approvals.tasks.licence_sweep"
+    assert len(tasks) == 6
