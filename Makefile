@@ -45,6 +45,10 @@ $(AXE):
 test: setup $(AXE)
 	scripts/with-test-services $(BIN)/pytest
 
+# Speed targets (not part of `make test`): window intake through gunicorn + PostgreSQL, documents.
+bench: setup
+	scripts/with-test-services $(BIN)/python bench/intake.py
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 

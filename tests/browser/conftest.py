@@ -26,7 +26,9 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread while
+# it is open, and code under test that calls asyncio.run() (pyHanko's signer) must not meet it.
+@pytest.fixture(scope="module")
 def browser():
     executable = chromium_path()
     if executable is None:
