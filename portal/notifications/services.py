@@ -94,7 +94,7 @@ def notify(
                 payload={"notification_id": notification.pk, "channel": str(channel)},
             )
     if skipped:
-        logger.info("notification %s: no address for %s, skipped", notification.pk, ", ".join(skipped))
+        logger.debug("notification %s: no address for %s, skipped", notification.pk, ", ".join(skipped))
     return notification
 
 
