@@ -111,6 +111,10 @@ def start_application(
     if version.status == ItemStatus.CANCELLED:
         raise ValidationError("该事项已取消，不再受理申请。")
     code = validate_identity(subject_type, identity_code)
+    if actor is not None and actor.is_applicant and actor.identity_code and actor.identity_code != code:
+        # An account files for the subject it was registered for; others go through the window
+        # or the help service (帮办代办), where staff check the authorisation.
+        raise ValidationError({"identity_code": ["只能以本账号登记的主体身份申报。"]})
     if not applicant_name.strip():
         raise ValidationError({"applicant_name": ["请填写申请人名称。"]})
     if not contact_phone.strip():
@@ -178,6 +182,35 @@ def record_material(application: Application, position: int, *, actor, state: st
     material.state, material.stored_file, material.note = state, stored_file, note
     material.save(update_fields=["state", "stored_file", "note"])
     return material
+
+
+# What an applicant may change on their own draft before submitting it.
+DRAFT_FIELDS = ("contact_name", "contact_phone", "contact_email", "form_data")
+
+
+@transaction.atomic
+def update_draft(application: Application, *, actor, **values) -> Application:
+    """Save the applicant's answers (contact details, form_data) on their own draft; audited with
+    the personal fields encrypted."""
+    unknown = set(values) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable on a draft: {sorted(unknown)}")
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status != ApplicationStatus.DRAFT:
+        raise transitions.TransitionRefused("申请已提交，不能再修改。")
+    if locked.applicant_id != actor.pk:
+        raise PermissionDenied("只能操作本人的办件。")
+    if "contact_phone" in values and not str(values["contact_phone"]).strip():
+        raise ValidationError({"contact_phone": ["请填写联系电话。"]})
+    before = snapshot(locked, list(values))
+    for name, value in values.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(values))
+    record_change(locked, actor=actor, event_type="approvals.application.draft_updated", before=before,
+                  fields=list(values), personal_fields=DRAFT_FIELDS)
+    for name in values:
+        setattr(application, name, getattr(locked, name))
+    return application
 
 
 def missing_materials(application: Application) -> list[MaterialSubmission]:

@@ -249,3 +249,12 @@ def test_staff_filing_for_an_applicant_is_recorded(food_item, applicant_citizen,
 
     assert (application.applicant, application.filed_by) == (applicant_citizen, clerk_district_a)
     assert AuditEntry.objects.get(event_type="approvals.application.created").data["filed_for_applicant"] is True
+
+
+def test_an_applicant_files_only_under_their_own_identity(food_item, applicant_citizen):
+    with pytest.raises(ValidationError) as error:
+        services.start_application(food_item.published_version, actor=applicant_citizen, subject_type="enterprise",
+                                   applicant_name="别人的公司", identity_code="91350100M000100Y43",
+                                   contact_phone="13900001111")
+
+    assert error.value.message_dict["identity_code"] == ["只能以本账号登记的主体身份申报。"]
