@@ -58,3 +58,9 @@ class DecisionForm(forms.Form):
 
 class ConclusionForm(forms.Form):
     served_method = forms.ChoiceField(label=_("送达方式"), choices=ServiceMethod.choices)
+
+
+class PreReviewForm(forms.Form):
+    """Pre-review of an online filing: the written reason or what to supplement, when not accepting."""
+
+    reason = forms.CharField(label=_("不予受理理由 / 补正要求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

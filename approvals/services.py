@@ -263,8 +263,11 @@ def _record_step(application: Application, kind: str, outcome: str, *, actor, op
 
 @transaction.atomic
 def accept_application(application: Application, *, actor, opinion: str = "") -> Application:
-    """受理: the clock starts today; every required material must be in (else: one-time notice)."""
-    accepted_on = today()
+    """受理: the clock starts today; every required material must be in (else: one-time notice).
+
+    Never before the receipt day: a filing that arrived after hours counts as received on the
+    next working day (TIME_RULES §4), so an evening acceptance dates from that day.
+    """
 
     def check(locked: Application) -> None:
         missing = missing_materials(locked)
@@ -274,6 +277,7 @@ def accept_application(application: Application, *, actor, opinion: str = "") ->
 
     def changes(locked: Application) -> dict[str, Any]:
         chain = _chain(locked)
+        accepted_on = max(today(), locked.received_on or today())
         return {"accepted_on": accepted_on, "current_step": chain[1], "assignee": None, "claimed_at": None,
                 **_deadline_values(locked, accepted_on)}
 

@@ -122,12 +122,24 @@ def case(request, pk: int):
         "extension_form": forms.ExtensionForm(),
         "decision_form": forms.DecisionForm(),
         "conclusion_form": forms.ConclusionForm(),
+        "pre_review_form": forms.PreReviewForm(),
         "can_act": application.assignee_id == request.user.pk,
     }
     return render(request, "approvals/case.html", context)
 
 
+def _one_time_notice(application, user, data):
+    missing = services.missing_materials(application)
+    items = [{"material": m.name, "requirement": data["reason"]} for m in missing] or [
+        {"material": "申请材料", "requirement": data["reason"]}]
+    return services.issue_one_time_notice(application, actor=user, items=items)
+
+
 ACTIONS = {
+    "accept": (None, lambda app, user, data: services.accept_application(app, actor=user)),
+    "notice": (forms.PreReviewForm, _one_time_notice),
+    "refuse_acceptance": (forms.PreReviewForm,
+                          lambda app, user, data: services.refuse_acceptance(app, actor=user, reason=data["reason"])),
     "claim": (None, lambda app, user, data: services.claim_application(app, actor=user)),
     "complete": (forms.OpinionForm, lambda app, user, data: services.complete_step(app, actor=user, **data)),
     "return": (forms.OpinionForm, lambda app, user, data: services.return_step(app, actor=user, **data)),

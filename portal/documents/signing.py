@@ -104,5 +104,19 @@ class CertificateFileSigner:
             certify=not already_sealed,
             docmdp_permissions=MDPPerm.FILL_FORMS,
         )
-        output = signers.PdfSigner(metadata, signer=simple_signer).sign_pdf(writer)
-        return output.getvalue()
+        pdf_signer = signers.PdfSigner(metadata, signer=simple_signer)
+        return _outside_any_event_loop(lambda: pdf_signer.sign_pdf(writer).getvalue())
+
+
+def _outside_any_event_loop(work):
+    """pyHanko's synchronous API calls asyncio.run(), which refuses inside a running event loop
+    (an ASGI server, a notebook, a browser driver): sign in a short-lived thread there."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()

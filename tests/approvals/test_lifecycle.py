@@ -258,3 +258,12 @@ def test_an_applicant_files_only_under_their_own_identity(food_item, applicant_c
                                    contact_phone="13900001111")
 
     assert error.value.message_dict["identity_code"] == ["只能以本账号登记的主体身份申报。"]
+
+
+def test_an_evening_filing_accepted_the_same_evening_dates_from_its_receipt_day(food_item, applicant_citizen,
+                                                                                 clerk_district_a):
+    with at(2025, 9, 22, 20, 30):  # after office hours: received on Tue 09-23
+        application = services.accept_application(file_online(food_item, applicant_citizen), actor=clerk_district_a)
+
+    assert (application.received_on, application.accepted_on) == (date(2025, 9, 23), date(2025, 9, 23))
+    assert application.promised_due == date(2025, 10, 27)

@@ -176,3 +176,21 @@ def test_create_demo_pki_issues_for_every_department_once(settings, bureau_city,
     assert (settings.PKI_DIR / "organs" / "A-SPJ" / "seal.pem").read_bytes() == first
     with pytest.raises(CommandError):
         call_command("create_demo_pki", "--organ", "NO-SUCH")
+
+
+def test_signing_works_when_the_caller_runs_an_event_loop(trusting_nss_database):
+    import asyncio
+
+    from portal.documents.rendering import render_pdf
+    from portal.documents.samples import SAMPLES
+    from portal.documents.signing import get_signer
+    from tests.documents.pdf_tools import pdfsig
+
+    pdf = render_pdf("licence", SAMPLES["licence"])
+
+    async def inside_a_loop() -> bytes:
+        return get_signer().sign(pdf, organ_code="C-SPJ", organ_name="江州市行政审批局", reason="测试")
+
+    signed = asyncio.run(inside_a_loop())
+
+    assert "Signature Validation: Signature is Valid." in pdfsig(signed, trusting_nss_database)
