@@ -20,4 +20,5 @@ urlpatterns = [
     path("my/applications/<int:pk>/submitted/", views.confirmation, name="confirmation"),
     path("my/applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("my/applications/<int:pk>/resubmit/", views.resubmit, name="resubmit"),
+    path("my/applications/<int:pk>/rate/", views.rate, name="rate"),
 ]

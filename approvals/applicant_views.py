@@ -38,7 +38,7 @@ from approvals.applicant_forms import (
     question_by_slug,
     question_key,
 )
-from approvals.choices import ApplicationStatus, Channel, MaterialState
+from approvals.choices import ApplicationStatus, Channel, MaterialState, RatingLevel
 from approvals.models import Application
 from portal.catalogue.choices import MaterialForm
 from portal.catalogue.models import ItemVersion
@@ -471,7 +471,28 @@ def detail(request, pk: int):
         "missing": services.missing_materials(application) if notice else [],
         "steps": application.steps.all(),
         "rows": _material_rows(application),
+        "can_rate": application.status == ApplicationStatus.CONCLUDED and not hasattr(application, "rating"),
+        "rating_levels": RatingLevel.choices,
     })
+
+
+@applicant_required
+@require_POST
+def rate(request, pk: int):
+    """好差评 after conclusion: five levels (national scale), an optional comment, once."""
+    application = _own(request, pk)
+    try:
+        level = int(request.POST.get("level", ""))
+    except ValueError:
+        level = 0
+    try:
+        services.rate_application(application, actor=request.user, level=level,
+                                  comment=request.POST.get("comment", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, gettext("感谢您的评价。"))
+    return redirect("apply:detail", pk=application.pk)
 
 
 @applicant_required

@@ -64,3 +64,8 @@ class PreReviewForm(forms.Form):
     """Pre-review of an online filing: the written reason or what to supplement, when not accepting."""
 
     reason = forms.CharField(label=_("不予受理理由 / 补正要求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TransferForm(forms.Form):
+    to_username = forms.CharField(label=_("转给（用户名）"), max_length=150)
+    reason = forms.CharField(label=_("转办理由"), widget=forms.Textarea(attrs={"rows": 2}))

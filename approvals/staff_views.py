@@ -123,6 +123,7 @@ def case(request, pk: int):
         "decision_form": forms.DecisionForm(),
         "conclusion_form": forms.ConclusionForm(),
         "pre_review_form": forms.PreReviewForm(),
+        "transfer_form": forms.TransferForm(),
         "can_act": application.assignee_id == request.user.pk,
     }
     return render(request, "approvals/case.html", context)
@@ -135,7 +136,18 @@ def _one_time_notice(application, user, data):
     return services.issue_one_time_notice(application, actor=user, items=items)
 
 
+def _transfer(application, user, data):
+    """转办 within the handling department only, so usernames elsewhere cannot be probed."""
+    from portal.organisation.models import User
+
+    colleague = User.objects.filter(username=data["to_username"], department=application.department_id).first()
+    if colleague is None:
+        raise ValidationError({"to_username": ["办理部门中没有该用户。"]})
+    return services.transfer_application(application, actor=user, to_user=colleague, reason=data["reason"])
+
+
 ACTIONS = {
+    "transfer": (forms.TransferForm, _transfer),
     "accept": (None, lambda app, user, data: services.accept_application(app, actor=user)),
     "notice": (forms.PreReviewForm, _one_time_notice),
     "refuse_acceptance": (forms.PreReviewForm,

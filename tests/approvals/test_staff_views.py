@@ -127,3 +127,21 @@ def test_queue_lists_waiting_cases(client, clerk_district_a, handler_a, food_ite
     response = client.get(reverse("approvals:queue"))
 
     assert [a.receipt_number for a in response.context["waiting"]] == [Application.objects.get().receipt_number]
+
+
+def test_transfer_to_a_colleague_of_the_department(client, clerk_district_a, handler_a, second_handler_a, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    application = Application.objects.get()
+    client.force_login(handler_a)
+    client.post(reverse("approvals:act", args=[application.pk, "claim"]))
+
+    client.post(reverse("approvals:act", args=[application.pk, "transfer"]),
+                {"to_username": "handler_a2", "reason": "休假，转同事办理"})
+    unknown = client.post(reverse("approvals:act", args=[application.pk, "transfer"]),
+                          {"to_username": "clerk_b", "reason": "x"}, follow=True)
+
+    application.refresh_from_db()
+    assert application.assignee == second_handler_a
+    assert "办理部门中没有该用户" in unknown.content.decode()

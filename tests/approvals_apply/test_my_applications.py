@@ -104,3 +104,28 @@ def test_after_the_one_time_notice_the_applicant_uploads_and_resubmits(client, f
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
     assert application.notices.get().answered_at is not None
+
+
+def test_the_applicant_rates_a_concluded_case_from_its_page(client, food_item, applicant_citizen, clerk_district_a,
+                                                           handler_a, reviewer_a, approver_a):
+    from django.urls import reverse
+
+    from approvals import services
+    from tests.approvals.conftest import at, file_online
+
+    with at(2025, 9, 22):
+        application = services.accept_application(file_online(food_item, applicant_citizen), actor=clerk_district_a)
+        for actor in (handler_a, reviewer_a):
+            services.claim_application(application, actor=actor)
+            services.complete_step(application, actor=actor, opinion="同意")
+        services.claim_application(application, actor=approver_a)
+        services.decide(application, actor=approver_a, outcome="approve")
+        services.conclude_application(application, actor=clerk_district_a, served_method="electronic")
+    client.force_login(applicant_citizen)
+
+    page = client.get(reverse("apply:detail", args=[application.pk]))
+    client.post(reverse("apply:rate", args=[application.pk]), {"level": "4", "comment": "很快"})
+    after = client.get(reverse("apply:detail", args=[application.pk]))
+
+    assert "评价本次服务" in page.content.decode()
+    assert "您的评价：满意" in after.content.decode()
