@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.catalogue.choices import SpecialProcedure
+
 
 class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
@@ -58,18 +60,13 @@ class StepOutcome(models.TextChoices):
     RETURNED = "returned", _("退回")
 
 
-class PauseReason(models.TextChoices):
-    """What stops the clock: supplementary materials, and the special procedures of art. 45."""
-
-    SUPPLEMENT = "supplement", _("补正材料")
-    HEARING = "hearing", _("听证")
-    TENDERING = "tendering", _("招标")
-    AUCTION = "auction", _("拍卖")
-    INSPECTION = "inspection", _("检验")
-    TESTING = "testing", _("检测")
-    QUARANTINE = "quarantine", _("检疫")
-    APPRAISAL = "appraisal", _("鉴定")
-    EXPERT_REVIEW = "expert_review", _("专家评审")
+# What stops the clock: supplementary materials, and the special procedures of art. 45 — the
+# catalogue's list, so that the statute's eight procedures are written down once.
+PauseReason = models.TextChoices(
+    "PauseReason",
+    [("SUPPLEMENT", ("supplement", _("补正材料"))),
+     *((member.name, (member.value, member.label)) for member in SpecialProcedure)],
+)
 
 
 class DecisionOutcome(models.TextChoices):

@@ -128,14 +128,18 @@ class Application(models.Model):
         return self.item_version.name
 
 
-class ReceiptCounter(models.Model):
-    """Per-day sequence behind receipt numbers; a row lock serialises only that day's numbering."""
+class Sequence(models.Model):
+    """A named counter (receipt numbers per day, decision numbers per year and outcome).
 
-    day = models.DateField(primary_key=True)
+    Incremented with an UPDATE that holds the row lock until commit, so two cases numbered at
+    once never get the same number, and a rolled-back case gives its number back.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.day}: {self.last}"
+        return f"{self.name}: {self.last}"
 
 
 class MaterialSubmission(models.Model):

@@ -38,7 +38,7 @@ from approvals.models import (
     OneTimeNotice,
     Pause,
     Rating,
-    ReceiptCounter,
+    Sequence,
     Step,
 )
 from portal.audit.services import record_change, snapshot
@@ -77,12 +77,16 @@ def validate_identity(subject_type: str, code: str) -> str:
         raise ValidationError({"identity_code": error.messages}) from error
 
 
+def next_in_sequence(name: str) -> int:
+    """The next number of a named sequence; call inside the transaction that uses it."""
+    Sequence.objects.get_or_create(name=name)
+    Sequence.objects.filter(name=name).update(last=F("last") + 1)  # row lock held until commit
+    return Sequence.objects.get(name=name).last
+
+
 def next_receipt_number(day: date) -> str:
     """JZ + date + five-digit daily sequence, e.g. JZ2026112300042 (unique by constraint too)."""
-    ReceiptCounter.objects.get_or_create(day=day)
-    counter = ReceiptCounter.objects.select_for_update().get(day=day)
-    ReceiptCounter.objects.filter(day=day).update(last=F("last") + 1)
-    return f"JZ{day:%Y%m%d}{counter.last + 1:05d}"
+    return f"JZ{day:%Y%m%d}{next_in_sequence(f'receipt:{day:%Y%m%d}'):05d}"
 
 
 @transaction.atomic
@@ -559,12 +563,11 @@ def extend_deadline(application: Application, *, actor, days: int, reason: str) 
 # --- Decision and conclusion ---------------------------------------------------------------------
 
 
-def next_document_number(application: Application, outcome: str) -> str:
-    """文号 such as 江审批许字〔2026〕第00012号: a yearly sequence per outcome."""
+def next_document_number(outcome: str) -> str:
+    """文号 such as 江审批许字〔2026〕第00012号: a sequence per Beijing year and outcome."""
     year = today().year
     prefix = "许" if outcome == DecisionOutcome.APPROVE else "不许"
-    count = Decision.objects.filter(outcome=outcome, decided_at__year=year).count() + 1
-    return f"江审批{prefix}字〔{year}〕第{count:05d}号"
+    return f"江审批{prefix}字〔{year}〕第{next_in_sequence(f'decision:{outcome}:{year}'):05d}号"
 
 
 @transaction.atomic
@@ -597,7 +600,7 @@ def decide(application: Application, *, actor, outcome: str, reasons: str = "") 
                  opinion=reasons.strip() or str(outcome_label), started_at=recorded["started_at"])
     decision = Decision.objects.create(
         application=locked, outcome=outcome, reasons=reasons.strip(),
-        document_number=next_document_number(locked, outcome), decided_by_name=_name(actor),
+        document_number=next_document_number(outcome), decided_by_name=_name(actor),
         decided_at=timezone.now(),
         licence_due=clocks.licence_issue_due(decided_on) if outcome == DecisionOutcome.APPROVE else None,
     )
@@ -622,8 +625,7 @@ def conclude_application(application: Application, *, actor, served_method: str,
     locked = transitions.apply(application, "conclude", actor=actor, changes=changes,
                                data={"served_method": served_method})
     Decision.objects.filter(application=locked).update(served_method=served_method, served_on=served_on)
-    _record_step(locked, StepKind.CONCLUDE if _chain(locked)[-1] == StepKind.CONCLUDE else StepKind.APPROVE_CONCLUDE,
-                 StepOutcome.PASSED, actor=actor, opinion="办结，文书已送达。")
+    _record_step(locked, _chain(locked)[-1], StepOutcome.PASSED, actor=actor, opinion="办结，文书已送达。")
     if locked.decision.outcome == DecisionOutcome.APPROVE:
         if locked.kind == ApplicationKind.NEW:
             issue_licence(locked, actor=actor, valid_years=valid_years, scope=scope)

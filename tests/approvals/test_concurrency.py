@@ -1,39 +1,16 @@
 """Two people acting on one case at once: the row lock lets exactly one win (PostgreSQL)."""
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connection
 
 from approvals import services
 from approvals.models import Application, Decision
 from approvals.transitions import TransitionRefused
 from tests.approvals.conftest import at, file_online
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*calls):
-    """Start every call at the same instant in its own thread (own DB connection); collect results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # the loser's refusal is the point of the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.fixture
@@ -75,3 +52,29 @@ def test_a_double_submitted_decision_is_taken_once(at_approval_step, approver_a)
     assert sum(isinstance(result, Decision) for result in results) == 1
     assert sum(isinstance(result, (TransitionRefused, PermissionDenied)) for result in results) == 1
     assert Decision.objects.filter(application=at_approval_step).count() == 1
+
+
+def test_two_cases_decided_at_once_get_different_document_numbers(
+        food_item, applicant_citizen, clerk_district_a, handler_a, reviewer_a, approver_a, second_approver_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    cases = []
+    with at(2025, 9, 22):
+        for approver in (approver_a, second_approver_a):
+            application = services.accept_application(file_online(food_item, applicant_citizen),
+                                                      actor=clerk_district_a)
+            for actor in (handler_a, reviewer_a, approver):
+                services.claim_application(application, actor=actor)
+                if actor is not approver:
+                    services.complete_step(application, actor=actor, opinion="同意")
+            cases.append((application, approver))
+
+    with at(2025, 9, 23):
+        results = run_together(*(
+            (lambda application=application, approver=approver: services.decide(
+                Application.objects.get(pk=application.pk), actor=approver, outcome="approve"))
+            for application, approver in cases))
+
+    assert all(isinstance(result, Decision) for result in results), results
+    assert sorted(Decision.objects.values_list("document_number", flat=True)) == [
+        "江审批许字〔2025〕第00001号", "江审批许字〔2025〕第00002号"]

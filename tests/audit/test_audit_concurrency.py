@@ -14,6 +14,7 @@ from django.db import OperationalError, connection, connections, transaction
 
 from portal.audit.models import AuditEntry, SealBlock
 from portal.audit.services import SealLockBusy, record_event, seal_audit_trail, verify_all, verify_chain
+from tests.threads import run_in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -22,29 +23,6 @@ pytestmark = [
 
 THREADS = 8
 WRITES_PER_THREAD = 25
-
-
-def run_in_threads(target, count: int) -> list[BaseException]:
-    """Run ``target(index)`` in ``count`` threads started together; return what they raised."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def body(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as error:  # reported to the test, not lost in the thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return errors
 
 
 def test_concurrent_writers_on_one_chain_produce_a_linear_chain():

@@ -6,7 +6,6 @@ from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from portal.catalogue.models import Item
-from portal.organisation.models import Department
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +35,9 @@ def test_clerk_of_district_a_gets_404_for_district_b_item_in_the_api(clerk_distr
 
 
 def test_district_supervisor_sees_the_district_and_below(supervisor_district_a, item_a, item_b, street_a):
-    street_department = Department.objects.create(code="A1-JD", name="滨江街道办事处", kind="functional",
-                                                  region=street_a)
-    from tests.factories import ItemFactory
+    from tests.factories import DepartmentFactory, ItemFactory
+
+    street_department = DepartmentFactory(code="A1-JD", name="滨江街道办事处", region=street_a)
 
     street_item = ItemFactory(department=street_department, level="street")
 

@@ -3,11 +3,12 @@
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from portal.outbox.choices import OutboxStatus
 from portal.outbox.models import OutboxMessage
 from portal.outbox.services import drain, enqueue
+from tests.threads import run_in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -15,29 +16,6 @@ pytestmark = [
 ]
 
 MESSAGES = 120
-
-
-def run_in_threads(target, count: int) -> list[BaseException]:
-    """Run ``target(index)`` in ``count`` threads started together; return what they raised."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def body(index: int) -> None:
-        try:
-            barrier.wait()
-            target(index)
-        except BaseException as error:  # reported to the test, not lost in the thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return errors
 
 
 def test_concurrent_drainers_deliver_each_message_exactly_once(ledger):
