@@ -125,6 +125,11 @@ def case(request, pk: int):
         "pre_review_form": forms.PreReviewForm(),
         "transfer_form": forms.TransferForm(),
         "can_act": application.assignee_id == request.user.pk,
+        # Offered only to whoever may take the current step (the service checks it again).
+        "can_claim": (application.status == ApplicationStatus.IN_PROGRESS and application.assignee_id is None
+                      and bool(application.current_step)
+                      and request.user.has_role(*STEP_ACTORS[application.current_step])
+                      and request.user.department_id == application.department_id),
     }
     return render(request, "approvals/case.html", context)
 

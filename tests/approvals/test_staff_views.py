@@ -145,3 +145,16 @@ def test_transfer_to_a_colleague_of_the_department(client, clerk_district_a, han
     application.refresh_from_db()
     assert application.assignee == second_handler_a
     assert "办理部门中没有该用户" in unknown.content.decode()
+
+
+def test_claim_is_offered_only_to_whoever_can_take_the_step(client, clerk_district_a, handler_a, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    application = Application.objects.get()
+
+    as_clerk = client.get(reverse("approvals:staff_case", args=[application.pk]))
+    client.force_login(handler_a)
+    as_handler = client.get(reverse("approvals:staff_case", args=[application.pk]))
+
+    assert (as_clerk.context["can_claim"], as_handler.context["can_claim"]) == (False, True)
