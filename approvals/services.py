@@ -11,8 +11,7 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from approvals import clock as clocks
@@ -46,6 +45,7 @@ from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import SubjectType
 from portal.organisation.identity import validate_id_number, validate_uscc
+from portal.transactions import service
 
 CHAINS = {
     ProcedureChain.FIVE_STEP: [StepKind.ACCEPT, StepKind.HANDLE, StepKind.REVIEW, StepKind.APPROVE,
@@ -78,10 +78,19 @@ def validate_identity(subject_type: str, code: str) -> str:
 
 
 def next_in_sequence(name: str) -> int:
-    """The next number of a named sequence; call inside the transaction that uses it."""
-    Sequence.objects.get_or_create(name=name)
-    Sequence.objects.filter(name=name).update(last=F("last") + 1)  # row lock held until commit
-    return Sequence.objects.get(name=name).last
+    """The next number of a named sequence; call inside the transaction that uses it.
+
+    One statement: insert the counter at 1 or add one to it, and read the result. The row stays
+    locked until the caller's transaction ends, so numbers are gapless and never handed out twice.
+    """
+    table = connection.ops.quote_name(Sequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, last) VALUES (%s, 1) "
+            f"ON CONFLICT (name) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [name],
+        )
+        return cursor.fetchone()[0]
 
 
 def next_receipt_number(day: date) -> str:
@@ -89,7 +98,7 @@ def next_receipt_number(day: date) -> str:
     return f"JZ{day:%Y%m%d}{next_in_sequence(f'receipt:{day:%Y%m%d}'):05d}"
 
 
-@transaction.atomic
+@service
 def start_application(
     version: ItemVersion,
     *,
@@ -105,10 +114,12 @@ def start_application(
     form_data: Mapping[str, Any] | None = None,
     kind: str = ApplicationKind.NEW,
     subject_licence: Licence | None = None,
+    provided: Iterable[int] = (),
 ) -> Application:
     """A draft application under the item's published version, with its materials checklist.
 
     ``actor`` is the applicant filing online, or staff filing on their behalf (帮办代办).
+    ``provided``: positions of the materials handed in with the filing (ticked at the window).
     """
     if not ItemVersion.objects.current().filter(pk=version.pk).exists():
         raise ValidationError("该事项版本已不是现行发布版本，请按最新办事指南申报。")
@@ -143,12 +154,20 @@ def start_application(
         promised_limit=version.promised_limit,
         statutory_limit=version.statutory_limit,
     )
-    MaterialSubmission.objects.bulk_create(
-        MaterialSubmission(application=application, position=m["position"], name=m["name"],
-                           required=m["required"])
-        for m in version.content["materials"]
-    )
-    _reuse_licences(application)
+    provided = set(provided)
+    reused = _reusable_licences(version, code)
+    materials = []
+    for m in version.content["materials"]:
+        material = MaterialSubmission(application=application, position=m["position"], name=m["name"],
+                                      required=m["required"])
+        licence = reused.get(m["position"])
+        if licence is not None:
+            material.state, material.reused_licence = MaterialState.REUSED, licence
+            material.note = f"已从电子证照库调取：{licence.licence_name}（{licence.number}）"
+        elif m["position"] in provided:
+            material.state = MaterialState.PROVIDED
+        materials.append(material)
+    MaterialSubmission.objects.bulk_create(materials)
     from portal.audit.services import record_event
 
     record_event("approvals.application.created", actor=actor, target=application,
@@ -157,24 +176,17 @@ def start_application(
     return application
 
 
-def _reuse_licences(application: Application) -> None:
-    """Fill materials that a valid licence of the same holder satisfies (证照复用)."""
-    reusable = {m["position"]: m["licence_reuse"] for m in application.item_version.content["materials"]
-                if m.get("licence_reuse")}
-    if not reusable:
-        return
+def _reusable_licences(version: ItemVersion, holder_code: str) -> dict[int, Licence]:
+    """Materials that a valid licence of the same holder satisfies (证照复用), by position."""
+    wanted = {m["position"]: m["licence_reuse"] for m in version.content["materials"] if m.get("licence_reuse")}
+    if not wanted:
+        return {}
     licences = {licence.licence_name: licence for licence in Licence.objects.filter(
-        holder_code=application.identity_code, status="valid")}
-    for material in application.materials.filter(position__in=reusable):
-        licence = licences.get(reusable[material.position])
-        if licence is not None:
-            material.state = MaterialState.REUSED
-            material.reused_licence = licence
-            material.note = f"已从电子证照库调取：{licence.licence_name}（{licence.number}）"
-            material.save(update_fields=["state", "reused_licence", "note"])
+        holder_code=holder_code, status=LicenceStatus.VALID, licence_name__in=set(wanted.values()))}
+    return {position: licences[name] for position, name in wanted.items() if name in licences}
 
 
-@transaction.atomic
+@service
 def record_material(application: Application, position: int, *, actor, state: str, stored_file=None,
                     note: str = "") -> MaterialSubmission:
     """Tick one material of the checklist (scanned at the window or uploaded online)."""
@@ -192,7 +204,7 @@ def record_material(application: Application, position: int, *, actor, state: st
 DRAFT_FIELDS = ("contact_name", "contact_phone", "contact_email", "form_data")
 
 
-@transaction.atomic
+@service
 def update_draft(application: Application, *, actor, **values) -> Application:
     """Save the applicant's answers (contact details, form_data) on their own draft; audited with
     the personal fields encrypted."""
@@ -222,7 +234,7 @@ def missing_materials(application: Application) -> list[MaterialSubmission]:
             if m.required and m.state not in (MaterialState.PROVIDED, MaterialState.REUSED)]
 
 
-@transaction.atomic
+@service
 def submit_application(application: Application, *, actor) -> Application:
     """Online filing reaches pre-review; materials count as received per TIME_RULES §4."""
     now = timezone.now()
@@ -265,7 +277,7 @@ def _record_step(application: Application, kind: str, outcome: str, *, actor, op
     )
 
 
-@transaction.atomic
+@service
 def accept_application(application: Application, *, actor, opinion: str = "") -> Application:
     """受理: the clock starts today; every required material must be in (else: one-time notice).
 
@@ -291,7 +303,7 @@ def accept_application(application: Application, *, actor, opinion: str = "") ->
     return locked
 
 
-@transaction.atomic
+@service
 def issue_one_time_notice(application: Application, *, actor, items: Iterable[Mapping[str, str]]) -> OneTimeNotice:
     """Tell the applicant everything to supplement, once (art. 32)."""
     items = [{"material": str(item["material"]).strip(), "requirement": str(item["requirement"]).strip()}
@@ -311,7 +323,7 @@ def issue_one_time_notice(application: Application, *, actor, items: Iterable[Ma
     return notice
 
 
-@transaction.atomic
+@service
 def resubmit_application(application: Application, *, actor) -> Application:
     """The applicant has supplemented everything the notice asked for; back to pre-review."""
     locked = transitions.apply(application, "resubmit", actor=actor)
@@ -319,7 +331,7 @@ def resubmit_application(application: Application, *, actor) -> Application:
     return locked
 
 
-@transaction.atomic
+@service
 def refuse_acceptance(application: Application, *, actor, reason: str) -> Application:
     """不予受理, with the written reason the notice will carry."""
     if not reason.strip():
@@ -330,7 +342,30 @@ def refuse_acceptance(application: Application, *, actor, reason: str) -> Applic
     return locked
 
 
-@transaction.atomic
+@service
+def intake_at_window(version: ItemVersion, *, actor, subject_type: str, applicant_name: str, identity_code: str,
+                     contact_phone: str, provided: Iterable[int], outcome: str, reason: str = "") -> Application:
+    """一窗受理 of a walk-in, in one unit: file with the materials handed in, take a receipt number,
+    and at once accept, refuse to accept (with the written reason), or issue the one-time notice
+    of everything missing (``outcome``: "accept", "refuse" or "notice")."""
+    if outcome not in ("accept", "refuse", "notice"):
+        raise ValidationError({"outcome": ["请选择受理、不予受理或一次性告知。"]})
+    application = start_application(
+        version, actor=actor, subject_type=subject_type, applicant_name=applicant_name,
+        identity_code=identity_code, contact_phone=contact_phone, channel=Channel.WINDOW, provided=provided,
+    )
+    application = submit_application(application, actor=actor)
+    if outcome == "accept":
+        return accept_application(application, actor=actor)
+    if outcome == "refuse":
+        return refuse_acceptance(application, actor=actor, reason=reason)
+    items = [{"material": m.name, "requirement": reason} for m in missing_materials(application)]
+    issue_one_time_notice(application, actor=actor, items=items or [{"material": "申请材料", "requirement": reason}])
+    application.refresh_from_db()
+    return application
+
+
+@service
 def deem_accepted(application: Application, *, as_of: date) -> Application:
     """Art. 32: no one-time notice within five working days — accepted as of the receipt date."""
 
@@ -424,7 +459,7 @@ def transfer_application(application: Application, *, actor, to_user, reason: st
                              data={"to": to_user.get_username(), "reason": reason.strip()})
 
 
-@transaction.atomic
+@service
 def complete_step(application: Application, *, actor, opinion: str, claimed_acted_at=None) -> Application:
     """Pass the current step (承办 or 审核) on to the next one's queue."""
     recorded: dict[str, Any] = {}
@@ -450,7 +485,7 @@ def complete_step(application: Application, *, actor, opinion: str, claimed_acte
     return locked
 
 
-@transaction.atomic
+@service
 def return_step(application: Application, *, actor, opinion: str) -> Application:
     """退回: send the case back to the previous step of the chain, with the reason."""
     recorded: dict[str, Any] = {}
@@ -496,7 +531,7 @@ def _refreshed_deadlines(locked: Application) -> dict[str, Any]:
             "due_is_provisional": computed.provisional, "is_paused": computed.is_paused}
 
 
-@transaction.atomic
+@service
 def pause_clock(application: Application, *, actor, reason: str, note: str = "") -> Pause:
     """Stop the clock for supplementary materials or a special procedure (art. 45)."""
     if reason not in PauseReason.values:
@@ -515,7 +550,7 @@ def pause_clock(application: Application, *, actor, reason: str, note: str = "")
                                 started_by_name=_name(actor))
 
 
-@transaction.atomic
+@service
 def resume_clock(application: Application, *, actor) -> Application:
     """Restart the clock; the deadlines move back by the paused working days."""
 
@@ -533,7 +568,7 @@ def resume_clock(application: Application, *, actor) -> Application:
     return transitions.apply(application, "resume", actor=actor, check=check, changes=changes)
 
 
-@transaction.atomic
+@service
 def extend_deadline(application: Application, *, actor, days: int, reason: str) -> Extension:
     """Art. 42: one extension, approved by the head, at most 10 working days (15 on joint
     handling); it moves both deadlines, starts a new deadline epoch and the applicant is told."""
@@ -570,7 +605,7 @@ def next_document_number(outcome: str) -> str:
     return f"江审批{prefix}字〔{year}〕第{next_in_sequence(f'decision:{outcome}:{year}'):05d}号"
 
 
-@transaction.atomic
+@service
 def decide(application: Application, *, actor, outcome: str, reasons: str = "") -> Decision:
     """批准: approve, or refuse with written reasons and the remedy rights (art. 38)."""
     if outcome not in DecisionOutcome.values:
@@ -608,7 +643,7 @@ def decide(application: Application, *, actor, outcome: str, reasons: str = "") 
     return decision
 
 
-@transaction.atomic
+@service
 def conclude_application(application: Application, *, actor, served_method: str, valid_years: int | None = 5,
                          scope: str = "") -> Application:
     """办结: serve the decision (method and date recorded, remedy periods run from it) and, for
@@ -662,7 +697,7 @@ def issue_licence(application: Application, *, actor, valid_years: int | None, s
 # --- Leaving the lifecycle ----------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def withdraw_application(application: Application, *, actor, reason: str = "") -> Application:
     """撤回: the applicant may withdraw any time before the decision."""
     locked = transitions.apply(application, "withdraw", actor=actor,
@@ -687,7 +722,7 @@ def terminate_application(application: Application, *, actor, reason: str) -> Ap
 # --- After conclusion ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def rate_application(application: Application, *, actor, level: int, comment: str = "") -> Rating:
     """好差评: the applicant rates a concluded case once, on the national five-level scale."""
     from approvals.choices import RatingLevel
@@ -722,7 +757,7 @@ LICENCE_MOVES = {
 }
 
 
-@transaction.atomic
+@service
 def start_licence_application(licence: Licence, *, kind: str, actor, contact_phone: str,
                               form_data: Mapping[str, Any] | None = None) -> Application:
     """A change (变更), renewal (延续) or cancellation (注销) of a licence, as an application of its
@@ -790,7 +825,7 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-@transaction.atomic
+@service
 def set_licence_status(licence: Licence, status: str, *, actor, reason: str) -> Licence:
     """Suspend, revoke, restore or cancel a licence (one guarded move; reason recorded)."""
     if not reason.strip():

@@ -7,13 +7,12 @@ the case page (in Chinese), never as a 500, and nothing half-done is saved.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from approvals import forms, services
-from approvals.choices import ApplicationStatus, Channel, MaterialState
+from approvals.choices import ApplicationStatus
 from approvals.models import Application
 from approvals.transitions import STEP_ACTORS
 from portal.catalogue.models import ItemVersion
@@ -53,27 +52,14 @@ def intake(request, code: str | None = None):
     return render(request, "approvals/intake.html", {"form": form, "version": version})
 
 
-@transaction.atomic
 def _intake(clerk, version, form) -> Application:
     data = form.cleaned_data
-    application = services.start_application(
+    provided = [m["position"] for m in version.content["materials"] if data.get(f"material_{m['position']}")]
+    return services.intake_at_window(
         version, actor=clerk, subject_type=data["subject_type"], applicant_name=data["applicant_name"],
-        identity_code=data["identity_code"], contact_phone=data["contact_phone"], channel=Channel.WINDOW,
+        identity_code=data["identity_code"], contact_phone=data["contact_phone"], provided=provided,
+        outcome=data["outcome"], reason=data["reason"],
     )
-    for material in application.materials.all():
-        if data.get(f"material_{material.position}") and material.state != MaterialState.REUSED:
-            services.record_material(application, material.position, actor=clerk, state=MaterialState.PROVIDED)
-    application = services.submit_application(application, actor=clerk)
-    if data["outcome"] == "accept":
-        return services.accept_application(application, actor=clerk)
-    if data["outcome"] == "refuse":
-        return services.refuse_acceptance(application, actor=clerk, reason=data["reason"])
-    missing = services.missing_materials(application)
-    items = [{"material": m.name, "requirement": data["reason"]} for m in missing] or [
-        {"material": "申请材料", "requirement": data["reason"]}]
-    services.issue_one_time_notice(application, actor=clerk, items=items)
-    application.refresh_from_db()
-    return application
 
 
 def _form_errors(form, error: ValidationError) -> None:

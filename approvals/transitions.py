@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from approvals.choices import ApplicationStatus as S
 from approvals.choices import StepKind
 from approvals.models import Application
 from portal.audit.services import record_event, snapshot
 from portal.organisation.choices import Role
-from portal.scoping import VIEW
+from portal.scoping import VIEW, within_scope
+from portal.transactions import unit
 
 APPLICANT = "applicant"  # the applicant who owns the application (or staff filing for them)
 SYSTEM = "system"  # sweeps and tasks only (actor None)
@@ -91,8 +91,9 @@ def apply(
     ``changes(locked)`` returns the field values to set (computed under the lock).
     """
     transition = TRANSITIONS[action]
-    with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+    with unit():
+        locked = (Application.objects.select_for_update(of=("self",)).select_related("item_version")
+                  .get(pk=application.pk))
         _check_actor(locked, transition, actor)
         if locked.status not in transition.sources:
             raise TransitionRefused(
@@ -134,5 +135,5 @@ def _check_actor(application: Application, transition: Transition, actor) -> Non
     staff_roles = [role for role in transition.actors if role not in (APPLICANT, SYSTEM)]
     if actor.is_applicant or not actor.has_role(*staff_roles):
         raise PermissionDenied(f"您的角色不能执行“{transition.label}”。")
-    if not Application.objects.restrict(actor, VIEW).filter(pk=application.pk).exists():
+    if not within_scope(actor, application, VIEW):
         raise PermissionDenied("该办件不在您的管辖范围内。")

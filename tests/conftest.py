@@ -125,3 +125,17 @@ def item_a(bureau_a):
 @pytest.fixture
 def item_b(bureau_b):
     return ItemFactory(name="城市道路挖掘审批", department=bureau_b, level="district", publish=True)
+
+
+@pytest.fixture
+def drain_nudges(monkeypatch):
+    """The after-commit nudges that would have gone to the broker, recorded instead; every commit
+    nudges (no spacing between nudges), so a test sees one nudge per committing transaction."""
+    from portal.outbox import services as outbox_services
+    from portal.outbox.tasks import drain_outbox
+
+    sent: list[dict] = []
+    monkeypatch.setattr(drain_outbox, "apply_async", lambda *args, **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(outbox_services, "NUDGE_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(outbox_services, "_nudges_paused_until", 0.0)
+    return sent

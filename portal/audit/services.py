@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from portal.audit.models import AuditEntry, SealBlock
 from portal.audit.sealing import SealLockBusy, seal_audit_trail
 from portal.audit.verification import Problem, VerificationResult, verify_all, verify_chain
 from portal.organisation.choices import Role
+from portal.transactions import unit
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
@@ -194,7 +195,7 @@ def record_event(
         **_actor_snapshot(actor),
         **_describe_target(target),
     )
-    with transaction.atomic():
+    with unit():
         locking.lock_chain_for_append(chain)
         head = (
             AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "entry_hash").first()

@@ -11,12 +11,12 @@ import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from portal.notifications.choices import EXTERNAL_CHANNELS, Channel
 from portal.notifications.models import KEY_MAX_LENGTH, Notification
 from portal.outbox import services as outbox
+from portal.transactions import insert_or_get, unit
 
 logger = logging.getLogger(__name__)
 
@@ -72,19 +72,17 @@ def notify(
     if not in_inbox and not external:
         raise ValueError("none of the requested channels can reach this recipient")
 
-    with transaction.atomic():
-        notification, created = Notification.objects.get_or_create(
+    with unit():
+        notification, created = insert_or_get(Notification(
             idempotency_key=key,
-            defaults={
-                "recipient": recipient,
-                "recipient_email": email if Channel.EMAIL in external else "",
-                "recipient_phone": phone if Channel.SMS in external else "",
-                "subject": subject,
-                "body": body,
-                "link": link,
-                "in_inbox": in_inbox,
-            },
-        )
+            recipient=recipient,
+            recipient_email=email if Channel.EMAIL in external else "",
+            recipient_phone=phone if Channel.SMS in external else "",
+            subject=subject,
+            body=body,
+            link=link,
+            in_inbox=in_inbox,
+        ), "idempotency_key")
         if not created:
             return notification
         for channel in external:

@@ -33,6 +33,7 @@ from django.utils.module_loading import import_string
 from portal.audit.services import record_event
 from portal.outbox.choices import OutboxEventType, OutboxStatus
 from portal.outbox.models import KEY_MAX_LENGTH, OutboxMessage
+from portal.transactions import insert_or_get
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +99,10 @@ def enqueue(kind: str, *, key: str, payload: dict) -> OutboxMessage:
     if not isinstance(payload, dict):
         raise ValueError("the payload must be a JSON object (a dict)")
     json.dumps(payload)  # refuse now what could not be stored, rather than at delivery
-    # get_or_create inserts inside a savepoint: a concurrent insert of the same key makes ours
-    # wait for its commit on the unique index, fail, and read the committed row instead.
-    message, created = OutboxMessage.objects.get_or_create(
-        idempotency_key=key, defaults={"kind": kind, "payload": payload}
-    )
+    # A concurrent insert of the same key makes ours wait for its commit on the unique index,
+    # yield, and read the committed row instead.
+    message, created = insert_or_get(OutboxMessage(idempotency_key=key, kind=kind, payload=payload),
+                                     "idempotency_key")
     if message.kind != kind:
         raise ValueError(f"idempotency key {key!r} is already used by kind {message.kind!r}")
     if created:
@@ -114,16 +114,23 @@ def enqueue(kind: str, *, key: str, payload: dict) -> OutboxMessage:
 # the committing request seconds (kombu's connection attempts), and beat delivers meanwhile.
 NUDGE_PAUSE_AFTER_FAILURE_SECONDS = 30
 _nudges_paused_until = 0.0
+# A nudge costs a publish to the broker (a couple of milliseconds). A drain takes every message
+# due, so under load one nudge a moment from each process is enough; a commit whose nudge was
+# skipped is delivered by the next nudge from any process, or at the latest by beat's run.
+NUDGE_INTERVAL_SECONDS = 0.25
+_last_nudge_at = -NUDGE_INTERVAL_SECONDS
 
 
 def _drain_soon() -> None:
     """Nudge a worker to drain now. Losing the nudge (broker down) only delays delivery until
     beat's next run, so it is logged, not raised into the request that committed."""
-    global _nudges_paused_until
+    global _nudges_paused_until, _last_nudge_at
     from portal.outbox.tasks import drain_outbox
 
-    if time.monotonic() < _nudges_paused_until:
+    now = time.monotonic()
+    if now < _nudges_paused_until or now - _last_nudge_at < NUDGE_INTERVAL_SECONDS:
         return
+    _last_nudge_at = now
     try:
         # No publish retries: a web request should not wait on a broker that is down.
         drain_outbox.apply_async(retry=False)

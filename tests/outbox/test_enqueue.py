@@ -135,3 +135,17 @@ def test_every_configured_handler_is_importable(settings):
     for kind in settings.OUTBOX_HANDLERS:
         # then each names a callable
         assert callable(services.handler_for(kind))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commits_close_together_in_one_process_send_one_nudge(drain_nudges, monkeypatch):
+    # given the production spacing between nudges, and a nudge long ago
+    monkeypatch.setattr(services, "NUDGE_INTERVAL_SECONDS", 60.0)
+    monkeypatch.setattr(services, "_last_nudge_at", -1e9)
+    # when three transactions enqueue and commit at once
+    for number in range(3):
+        with transaction.atomic():
+            enqueue("test.dedupe", key=f"close-{number}", payload={})
+    # then one nudge went to the broker, and all three messages wait for the drain it starts
+    assert drain_nudges == [{"retry": False}]
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 3
