@@ -548,7 +548,7 @@ def signup(request):
             for field, field_messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, field_messages)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="portal.organisation.backends.UserBackend")
             messages.success(request, gettext("注册成功，您已登录。"))
             return redirect(next_url or reverse("apply:my_applications"))
     return render(request, "registration/signup.html", {"form": form, "next": next_url})

@@ -22,6 +22,7 @@ R = TypeVar("R")
 M = TypeVar("M", bound=models.Model)
 
 _SERVICE_DEPTH = "_portal_service_depth"
+_UNIT_MEMO = "_portal_unit_memo"
 
 
 @contextmanager
@@ -31,10 +32,33 @@ def unit():
     depth = getattr(connection, _SERVICE_DEPTH, 0)
     with transaction.atomic(savepoint=depth == 0):
         setattr(connection, _SERVICE_DEPTH, depth + 1)
+        if depth == 0:
+            setattr(connection, _UNIT_MEMO, {})
         try:
             yield
         finally:
             setattr(connection, _SERVICE_DEPTH, depth)
+            if depth == 0:
+                setattr(connection, _UNIT_MEMO, None)
+
+
+def unit_memo() -> dict | None:
+    """A dict that lives as long as the outermost unit now running (None outside any unit), for
+    what a unit may remember between its steps: a helper that wrote rows earlier in the unit knows
+    they are still there while ``still_written(savepoints_then)`` holds."""
+    return getattr(transaction.get_connection(), _UNIT_MEMO, None)
+
+
+def savepoint_state() -> tuple[str, ...]:
+    """The savepoints open now; pass it to ``still_written`` later."""
+    return tuple(transaction.get_connection().savepoint_ids)
+
+
+def still_written(savepoints_then: tuple[str, ...]) -> bool:
+    """Whether what was written when ``savepoints_then`` were open has not been rolled back since:
+    every one of those savepoints is still open (a rolled-back savepoint is closed, and a new one
+    gets a new name)."""
+    return savepoint_state()[: len(savepoints_then)] == savepoints_then
 
 
 def service(func: Callable[P, R]) -> Callable[P, R]:

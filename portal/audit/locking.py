@@ -50,8 +50,11 @@ def lock_chain_for_append(chain: str) -> None:
     if not is_postgresql():
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [AUDIT_LOCK_NAMESPACE, GLOBAL_LOCK_KEY])
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK_NAMESPACE, chain_lock_key(chain)])
+        # One round trip; the global lock (shared) is taken before the chain's, as always.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, %s)",
+            [AUDIT_LOCK_NAMESPACE, GLOBAL_LOCK_KEY, CHAIN_LOCK_NAMESPACE, chain_lock_key(chain)],
+        )
 
 
 def lock_sealer(*, shared: bool = False) -> None:

@@ -29,7 +29,7 @@ from portal.audit.models import AuditEntry, SealBlock
 from portal.audit.sealing import SealLockBusy, seal_audit_trail
 from portal.audit.verification import Problem, VerificationResult, verify_all, verify_chain
 from portal.organisation.choices import Role
-from portal.transactions import unit
+from portal.transactions import savepoint_state, still_written, unit, unit_memo
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
@@ -196,15 +196,25 @@ def record_event(
         **_describe_target(target),
     )
     with unit():
-        locking.lock_chain_for_append(chain)
-        head = (
-            AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "entry_hash").first()
-        )
+        # A unit that appended to this chain before holds its lock and knows its head, as long as
+        # that append was not rolled back; a service of several steps (the window's intake) then
+        # pays for the lock and the head once.
+        memo = unit_memo()
+        known = memo.get(("audit.head", chain)) if memo is not None else None
+        if known is not None and still_written(known[2]):
+            head = known[:2]
+        else:
+            locking.lock_chain_for_append(chain)
+            head = (
+                AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "entry_hash").first()
+            )
         entry.seq, entry.prev_hash = (head[0] + 1, head[1]) if head else (1, hashing.GENESIS_HASH)
         # Taken after the lock, so that the chain's order is also its time order.
         entry.occurred_at = timezone.now()
         entry.entry_hash = entry.compute_hash()
         entry.save()
+        if memo is not None:
+            memo[("audit.head", chain)] = (entry.seq, entry.entry_hash, savepoint_state())
     return entry
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal.audit import hashing
 from portal.audit.context import acting_as
 from portal.audit.models import AppendOnlyError, AuditEntry
-from portal.audit.services import entries_for, record_change, record_event, snapshot
+from portal.audit.services import chain_for, entries_for, record_change, record_event, snapshot
 from portal.organisation.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -227,3 +227,27 @@ def test_entry_rolls_back_with_the_callers_transaction(region):
     # then nothing was recorded, and the next entry is seq 1
     assert AuditEntry.objects.count() == 0
     assert record_event("organisation.region.updated", actor=None, target=region).seq == 1
+
+
+def test_appends_within_one_unit_link_up_and_survive_a_rolled_back_savepoint(admin_city, region):
+    from portal.audit.verification import verify_chain
+    from portal.transactions import unit
+
+    # given one unit (a service of several steps) appending to one chain, with an inner block
+    # whose append is rolled back and caught inside the unit
+    with unit():
+        first = record_event("organisation.region.created", actor=admin_city, target=region)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record_event("organisation.region.updated", actor=admin_city, target=region)
+            raise RuntimeError("the inner step fails")
+        second = record_event("organisation.region.updated", actor=admin_city, target=region)
+        third = record_event("organisation.region.updated", actor=None, target=region)
+    # then the rolled-back entry left no trace, the others follow one another, and the chain verifies
+    chain = list(entries_for(region))
+    assert [entry.pk for entry in chain] == [first.pk, second.pk, third.pk]
+    assert [entry.seq for entry in chain] == [1, 2, 3]
+    assert [entry.prev_hash for entry in chain] == [hashing.GENESIS_HASH, first.entry_hash, second.entry_hash]
+    assert verify_chain(chain_for(region)).ok
+    # and a later unit continues the chain from the database
+    fourth = record_event("organisation.region.updated", actor=None, target=region)
+    assert (fourth.seq, fourth.prev_hash) == (4, third.entry_hash)
