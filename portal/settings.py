@@ -228,6 +228,30 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Government-services portal: catalogue, organisation and (later) the application lifecycle.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # drf-spectacular names an enum after its property ("status", "kind", "outcome"); several choice
+    # sets share those names, and it would then invent hashed names (Status10aEnum) that change
+    # whenever another field joins. Every choice set the API shows is named here after its class,
+    # so clients generated from the schema keep stable type names.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "approvals.choices.ApplicationStatus",
+        "ChannelEnum": "approvals.choices.Channel",
+        "StepKindEnum": "approvals.choices.StepKind",
+        "StepOutcomeEnum": "approvals.choices.StepOutcome",
+        "PauseReasonEnum": "approvals.choices.PauseReason",
+        "DecisionOutcomeEnum": "approvals.choices.DecisionOutcome",
+        "ServiceMethodEnum": "approvals.choices.ServiceMethod",
+        "MaterialStateEnum": "approvals.choices.MaterialState",
+        "MaterialInputStateEnum": "approvals.api.serializers.MATERIAL_INPUT_STATES",
+        "LicenceStatusEnum": "approvals.choices.LicenceStatus",
+        "SubjectTypeEnum": "portal.organisation.choices.SubjectType",
+        "DepartmentKindEnum": "portal.organisation.choices.DepartmentKind",
+        "RegionLevelEnum": "portal.organisation.choices.RegionLevel",
+        "ItemNatureEnum": "portal.catalogue.choices.ItemNature",
+        "ItemStatusEnum": "portal.catalogue.choices.ItemStatus",
+        "ItemLevelEnum": "portal.catalogue.choices.ItemLevel",
+        "HandlingClassEnum": "portal.catalogue.choices.HandlingClass",
+        "ServiceCategoryEnum": "portal.catalogue.choices.ServiceCategory",
+    },
 }
 
 # --- Import / export ------------------------------------------------------------------------

@@ -9,21 +9,16 @@ messages.
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from approvals import services
 from approvals.choices import (
-    ApplicationStatus,
     DecisionOutcome,
-    LicenceStatus,
     MaterialState,
     PauseReason,
     ServiceMethod,
-    StepKind,
-    StepOutcome,
 )
 from approvals.models import (
     Application,
@@ -170,21 +165,6 @@ class ConcludeSerializer(serializers.Serializer):
 # --- Output --------------------------------------------------------------------------------------
 
 
-def _choices_text(choices) -> str:
-    return "；".join(f"{choice.value}：{choice.label}" for choice in choices)
-
-
-def code_field(choices, **kwargs) -> serializers.CharField:
-    """A status or kind code, its values and labels listed in the schema's description.
-
-    Not a schema enum: drf-spectacular names enums after the property ("status", "kind",
-    "outcome"), and those names are already taken by other choice sets (the catalogue's item
-    status, the department kind), which makes ``check --deploy`` warn until
-    SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] names each set.
-    """
-    return serializers.CharField(read_only=True, help_text=lazy(_choices_text, str)(choices), **kwargs)
-
-
 class MaterialSerializer(serializers.ModelSerializer):
     reused_licence_number = serializers.CharField(source="reused_licence.number", default=None, read_only=True)
 
@@ -194,8 +174,6 @@ class MaterialSerializer(serializers.ModelSerializer):
 
 
 class StepSerializer(serializers.ModelSerializer):
-    kind = code_field(StepKind)
-    outcome = code_field(StepOutcome)
 
     class Meta:
         model = Step
@@ -222,7 +200,6 @@ class ExtensionOutputSerializer(serializers.ModelSerializer):
 
 
 class DecisionOutputSerializer(serializers.ModelSerializer):
-    outcome = code_field(DecisionOutcome)
 
     class Meta:
         model = Decision
@@ -231,7 +208,6 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
 
 
 class LicenceOutputSerializer(serializers.ModelSerializer):
-    status = code_field(LicenceStatus)
 
     class Meta:
         model = Licence
@@ -255,7 +231,6 @@ class ClockSerializer(serializers.Serializer):
 class ApplicationListSerializer(serializers.ModelSerializer):
     """One row of the list: no nested collections, so the list costs the same for any length."""
 
-    status = code_field(ApplicationStatus)
     item_code = serializers.CharField(source="item_version.implementation_code", read_only=True)
     item_name = serializers.CharField(source="item_version.name", read_only=True)
     item_version = serializers.IntegerField(source="item_version.number", read_only=True)
