@@ -296,6 +296,13 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 
+# --- Retention of housekeeping rows (purged daily by beat, in batches) -----------------------
+# How long an Idempotency-Key answers a retry with the first answer; a retry after that runs again.
+IDEMPOTENCY_KEY_RETENTION_DAYS = env_int("IDEMPOTENCY_KEY_RETENTION_DAYS", 7, minimum=1)
+# How long a delivered outbox message is kept for inspection. Waiting and dead messages are
+# never purged: they are work still to do or an administrator's to retry.
+OUTBOX_DELIVERED_RETENTION_DAYS = env_int("OUTBOX_DELIVERED_RETENTION_DAYS", 30, minimum=1)
+
 # --- Security -------------------------------------------------------------------------------
 HTTPS = env_bool("PORTAL_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
