@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from approvals import claimed_time, effects, transitions
 from approvals import clock as clocks
-from approvals import effects, transitions
 from approvals.choices import (
     OPEN_STATUSES,
     ApplicationKind,
@@ -255,14 +255,19 @@ def _chain(application: Application) -> list[str]:
 
 def _record_step(application: Application, kind: str, outcome: str, *, actor, opinion: str = "",
                  claimed_acted_at=None, started_at=None) -> Step:
+    """Record a step at the server's time; a system's claimed acting time is checked, kept beside
+    it and, when far off, flagged as possible off-system processing (``approvals.claimed_time``)."""
     acted_at = timezone.now()
+    claimed_time.validate_claimed_time(claimed_acted_at, recorded_at=acted_at)
     payload = "|".join([application.receipt_number or str(application.pk), kind, outcome, opinion,
                         str(getattr(actor, "pk", "")), acted_at.isoformat()])
-    return Step.objects.create(
+    step = Step.objects.create(
         application=application, kind=kind, outcome=outcome, opinion=opinion, actor=actor,
         actor_name=_name(actor), started_at=started_at or application.claimed_at or acted_at, acted_at=acted_at,
         claimed_acted_at=claimed_acted_at, signature=STEP_SIGNER.signature(payload),
     )
+    claimed_time.flag_claimed_time_gap(step, actor=actor)
+    return step
 
 
 @transaction.atomic
@@ -426,7 +431,12 @@ def transfer_application(application: Application, *, actor, to_user, reason: st
 
 @transaction.atomic
 def complete_step(application: Application, *, actor, opinion: str, claimed_acted_at=None) -> Application:
-    """Pass the current step (承办 or 审核) on to the next one's queue."""
+    """Pass the current step (承办 or 审核) on to the next one's queue.
+
+    ``claimed_acted_at``: when a department's system says the step was really done. It must
+    carry a time zone and not lie in the future; it is stored beside the server's time, and a
+    gap beyond the configured limit is flagged in the audit trail (``approvals.claimed_time``).
+    """
     recorded: dict[str, Any] = {}
 
     def check(locked: Application) -> None:

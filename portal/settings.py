@@ -278,6 +278,9 @@ PKI_DIR = Path(env_str("PKI_DIR", str(VAR_DIR / "pki")))
 
 # The address the public reaches the portal at: printed on documents and in QR codes.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# A system's claimed acting time further than this from the server's recorded time is flagged as
+# possible off-system processing (体外循环; approvals.claimed_time).
+CLAIMED_TIME_GAP_LIMIT_MINUTES = env_int("CLAIMED_TIME_GAP_LIMIT_MINUTES", 120, minimum=1)
 # Remedies a refusal must name (Administrative Licensing Law art. 38).
 RECONSIDERATION_ORGAN = env_str("RECONSIDERATION_ORGAN", "江州市人民政府")
 ADMINISTRATIVE_COURT = env_str("ADMINISTRATIVE_COURT", "江州市江城区人民法院")

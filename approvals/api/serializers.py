@@ -6,14 +6,13 @@ an interface is checked exactly as strictly as the screens and answers with the 
 messages.
 """
 
-from datetime import timedelta
-
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from approvals import services
+from approvals import claimed_time, services
 from approvals.choices import (
     DecisionOutcome,
     MaterialState,
@@ -34,8 +33,6 @@ from portal.audit import masking
 from portal.audit.services import PERSONAL_DATA_ROLES
 from portal.organisation.choices import SubjectType
 
-# Clocks of two systems drift a little; an acting time claimed further ahead is simply wrong.
-CLAIMED_TIME_FUTURE_TOLERANCE = timedelta(minutes=5)
 # A system may tick a material as provided, missing or deficient; "reused" is the library's own.
 MATERIAL_INPUT_STATES = [(state.value, state.label) for state in
                          (MaterialState.PROVIDED, MaterialState.MISSING, MaterialState.DEFICIENT)]
@@ -131,8 +128,11 @@ class CompleteStepSerializer(serializers.Serializer):
     )
 
     def validate_acted_at(self, value):
-        if value is not None and value > timezone.now() + CLAIMED_TIME_FUTURE_TOLERANCE:
-            raise serializers.ValidationError("办理时间不能晚于当前时间。")
+        # The service applies the same rule; checked here too so the error names this field.
+        try:
+            claimed_time.validate_claimed_time(value, recorded_at=timezone.now())
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
         return value
 
 
