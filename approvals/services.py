@@ -645,6 +645,27 @@ def conclude_application(application: Application, *, actor, served_method: str,
     return locked
 
 
+def next_licence_number(organ, issued_on: date) -> str:
+    """证照编号 of a new licence: ``{organ code}-{year}-{sequence:06d}``, e.g. ``JZ-SPJ-2026-000123``.
+
+    - organ code: the issuing organ's department code — the application's department, whose
+      seal the licence carries (the approval bureau for the items it approves, "一颗印章管审批").
+      Codes are unique and by convention begin with the region's (``JZ-``, ``JZ-JC-``), so the
+      number says who issued the licence and where;
+    - year: the Beijing year of issue (TIME_RULES §1);
+    - sequence: a locked counter per organ and year (``licence:<code>:<year>``, through
+      ``next_in_sequence``), six digits, from 1 each year: two licences issued at once never
+      share a number, and an issue that rolls back gives its number back (no gaps).
+
+    Plain ASCII, so that anyone can type it into the public verification page; read from the
+    right the parts are unambiguous although organ codes contain hyphens, and the column's unique
+    constraint backs the scheme. Licences issued before it keep their numbers (basic code and
+    receipt number run together, without a hyphen), which can never equal one of these.
+    """
+    year = issued_on.year
+    return f"{organ.code}-{year}-{next_in_sequence(f'licence:{organ.code}:{year}'):06d}"
+
+
 def issue_licence(application: Application, *, actor, valid_years: int | None, scope: str = "") -> Licence:
     """Create the licence in the library when the case concludes (art. 44: within 10 working days)."""
     from portal.audit.services import record_event
@@ -658,7 +679,7 @@ def issue_licence(application: Application, *, actor, valid_years: int | None, s
             valid_until = issued_on.replace(year=issued_on.year + valid_years, day=28)
     version = application.item_version
     licence = Licence.objects.create(
-        number=f"{version.implementation_code.split('-')[0][-6:]}{application.receipt_number[-13:]}",
+        number=next_licence_number(application.department, issued_on),
         application=application, item_version=version, licence_name=version.content.get("basic_name") or version.name,
         holder_name=application.applicant_name, holder_code=application.identity_code,
         department=application.department, region_path=application.region_path, scope=scope or version.name,
