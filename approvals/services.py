@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from approvals import claimed_time, effects, transitions
 from approvals import clock as clocks
-from approvals import effects, transitions
 from approvals.choices import (
     OPEN_STATUSES,
     ApplicationKind,
@@ -267,14 +267,19 @@ def _chain(application: Application) -> list[str]:
 
 def _record_step(application: Application, kind: str, outcome: str, *, actor, opinion: str = "",
                  claimed_acted_at=None, started_at=None) -> Step:
+    """Record a step at the server's time; a system's claimed acting time is checked, kept beside
+    it and, when far off, flagged as possible off-system processing (``approvals.claimed_time``)."""
     acted_at = timezone.now()
+    claimed_time.validate_claimed_time(claimed_acted_at, recorded_at=acted_at)
     payload = "|".join([application.receipt_number or str(application.pk), kind, outcome, opinion,
                         str(getattr(actor, "pk", "")), acted_at.isoformat()])
-    return Step.objects.create(
+    step = Step.objects.create(
         application=application, kind=kind, outcome=outcome, opinion=opinion, actor=actor,
         actor_name=_name(actor), started_at=started_at or application.claimed_at or acted_at, acted_at=acted_at,
         claimed_acted_at=claimed_acted_at, signature=STEP_SIGNER.signature(payload),
     )
+    claimed_time.flag_claimed_time_gap(step, actor=actor)
+    return step
 
 
 @service
@@ -461,7 +466,12 @@ def transfer_application(application: Application, *, actor, to_user, reason: st
 
 @service
 def complete_step(application: Application, *, actor, opinion: str, claimed_acted_at=None) -> Application:
-    """Pass the current step (承办 or 审核) on to the next one's queue."""
+    """Pass the current step (承办 or 审核) on to the next one's queue.
+
+    ``claimed_acted_at``: when a department's system says the step was really done. It must
+    carry a time zone and not lie in the future; it is stored beside the server's time, and a
+    gap beyond the configured limit is flagged in the audit trail (``approvals.claimed_time``).
+    """
     recorded: dict[str, Any] = {}
 
     def check(locked: Application) -> None:
@@ -670,6 +680,27 @@ def conclude_application(application: Application, *, actor, served_method: str,
     return locked
 
 
+def next_licence_number(organ, issued_on: date) -> str:
+    """证照编号 of a new licence: ``{organ code}-{year}-{sequence:06d}``, e.g. ``JZ-SPJ-2026-000123``.
+
+    - organ code: the issuing organ's department code — the application's department, whose
+      seal the licence carries (the approval bureau for the items it approves, "一颗印章管审批").
+      Codes are unique and by convention begin with the region's (``JZ-``, ``JZ-JC-``), so the
+      number says who issued the licence and where;
+    - year: the Beijing year of issue (TIME_RULES §1);
+    - sequence: a locked counter per organ and year (``licence:<code>:<year>``, through
+      ``next_in_sequence``), six digits, from 1 each year: two licences issued at once never
+      share a number, and an issue that rolls back gives its number back (no gaps).
+
+    Plain ASCII, so that anyone can type it into the public verification page; read from the
+    right the parts are unambiguous although organ codes contain hyphens, and the column's unique
+    constraint backs the scheme. Licences issued before it keep their numbers (basic code and
+    receipt number run together, without a hyphen), which can never equal one of these.
+    """
+    year = issued_on.year
+    return f"{organ.code}-{year}-{next_in_sequence(f'licence:{organ.code}:{year}'):06d}"
+
+
 def issue_licence(application: Application, *, actor, valid_years: int | None, scope: str = "") -> Licence:
     """Create the licence in the library when the case concludes (art. 44: within 10 working days)."""
     from portal.audit.services import record_event
@@ -683,7 +714,7 @@ def issue_licence(application: Application, *, actor, valid_years: int | None, s
             valid_until = issued_on.replace(year=issued_on.year + valid_years, day=28)
     version = application.item_version
     licence = Licence.objects.create(
-        number=f"{version.implementation_code.split('-')[0][-6:]}{application.receipt_number[-13:]}",
+        number=next_licence_number(application.department, issued_on),
         application=application, item_version=version, licence_name=version.content.get("basic_name") or version.name,
         holder_name=application.applicant_name, holder_code=application.identity_code,
         department=application.department, region_path=application.region_path, scope=scope or version.name,

@@ -16,6 +16,10 @@ past it the caller gets 409 ``idempotency_key_in_progress`` and may retry later.
 
 Only successful answers (2xx) are stored. A refused call (400, 403, 404, 409) changed nothing —
 the key row rolls back with everything else — so retrying it with the same key simply runs again.
+
+Keys are kept for ``settings.IDEMPOTENCY_KEY_RETENTION_DAYS`` (7 by default), then purged by a
+daily task (``purge_expired_keys``): a retry within that window is recognised, a call after it
+with an old key runs as a new call. Callers retry within minutes or hours, not weeks.
 """
 
 from __future__ import annotations
@@ -26,17 +30,20 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http.request import RawPostDataException
+from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from portal.models import KEY_MAX_LENGTH, IdempotentRequest
+from portal.purging import PURGE_BATCH_SIZE, purge_in_batches
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -46,6 +53,7 @@ KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}")
 CONCURRENT_WAIT = timedelta(seconds=10)
 # PostgreSQL's SQLSTATE for lock_timeout expiring (lock_not_available).
 LOCK_NOT_AVAILABLE = "55P03"
+PURGED_EVENT = "idempotency.keys.purged"
 
 
 class IdempotencyKeyInvalid(APIException):
@@ -157,3 +165,19 @@ def _waiting_at_most(wait: timedelta) -> Iterator[None]:
 def _sqlstate(error: BaseException) -> str | None:
     cause = error.__cause__
     return getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+
+
+def purge_expired_keys(*, now: datetime | None = None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete the keys older than ``settings.IDEMPOTENCY_KEY_RETENTION_DAYS``; return how many.
+
+    Daily, from beat; in batches (``portal.purging``), read from the ``created_at`` index. A key
+    is only ever read to answer a retry, so once past the window nothing depends on it.
+    """
+    retention_days = settings.IDEMPOTENCY_KEY_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days)
+    return purge_in_batches(
+        IdempotentRequest.objects.filter(created_at__lt=cutoff),
+        event_type=PURGED_EVENT,
+        data={"created_before": timezone.localtime(cutoff).isoformat(), "retention_days": retention_days},
+        batch_size=batch_size,
+    )

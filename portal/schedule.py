@@ -23,6 +23,12 @@ SCHEDULE = [
           expires_seconds=23 * 3600),
     # Deliver the outbox: must-not-lose side effects (notifications, documents, regulator pushes).
     Entry("outbox: drain", "portal.outbox.tasks.drain_outbox", minute="*", expires_seconds=55),
+    # Retention: delivered outbox messages after OUTBOX_DELIVERED_RETENTION_DAYS (never waiting or dead ones).
+    Entry("outbox: purge delivered", "portal.outbox.tasks.purge_delivered_outbox", minute="50", hour="4",
+          expires_seconds=23 * 3600),
+    # Retention: idempotency keys after IDEMPOTENCY_KEY_RETENTION_DAYS (a later retry runs as a new call).
+    Entry("idempotency: purge expired keys", "portal.tasks.purge_idempotency_keys", minute="20", hour="4",
+          expires_seconds=23 * 3600),
     # Files written by an upload whose caller's transaction rolled back (storage is not transactional).
     Entry("uploads: remove orphaned files", "portal.uploads.tasks.remove_orphaned_files", minute="40", hour="4",
           expires_seconds=23 * 3600),

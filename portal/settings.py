@@ -228,6 +228,30 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Government-services portal: catalogue, organisation and (later) the application lifecycle.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # drf-spectacular names an enum after its property ("status", "kind", "outcome"); several choice
+    # sets share those names, and it would then invent hashed names (Status10aEnum) that change
+    # whenever another field joins. Every choice set the API shows is named here after its class,
+    # so clients generated from the schema keep stable type names.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "approvals.choices.ApplicationStatus",
+        "ChannelEnum": "approvals.choices.Channel",
+        "StepKindEnum": "approvals.choices.StepKind",
+        "StepOutcomeEnum": "approvals.choices.StepOutcome",
+        "PauseReasonEnum": "approvals.choices.PauseReason",
+        "DecisionOutcomeEnum": "approvals.choices.DecisionOutcome",
+        "ServiceMethodEnum": "approvals.choices.ServiceMethod",
+        "MaterialStateEnum": "approvals.choices.MaterialState",
+        "MaterialInputStateEnum": "approvals.api.serializers.MATERIAL_INPUT_STATES",
+        "LicenceStatusEnum": "approvals.choices.LicenceStatus",
+        "SubjectTypeEnum": "portal.organisation.choices.SubjectType",
+        "DepartmentKindEnum": "portal.organisation.choices.DepartmentKind",
+        "RegionLevelEnum": "portal.organisation.choices.RegionLevel",
+        "ItemNatureEnum": "portal.catalogue.choices.ItemNature",
+        "ItemStatusEnum": "portal.catalogue.choices.ItemStatus",
+        "ItemLevelEnum": "portal.catalogue.choices.ItemLevel",
+        "HandlingClassEnum": "portal.catalogue.choices.HandlingClass",
+        "ServiceCategoryEnum": "portal.catalogue.choices.ServiceCategory",
+    },
 }
 
 # --- Import / export ------------------------------------------------------------------------
@@ -254,6 +278,9 @@ PKI_DIR = Path(env_str("PKI_DIR", str(VAR_DIR / "pki")))
 
 # The address the public reaches the portal at: printed on documents and in QR codes.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# A system's claimed acting time further than this from the server's recorded time is flagged as
+# possible off-system processing (体外循环; approvals.claimed_time).
+CLAIMED_TIME_GAP_LIMIT_MINUTES = env_int("CLAIMED_TIME_GAP_LIMIT_MINUTES", 120, minimum=1)
 # Remedies a refusal must name (Administrative Licensing Law art. 38).
 RECONSIDERATION_ORGAN = env_str("RECONSIDERATION_ORGAN", "江州市人民政府")
 ADMINISTRATIVE_COURT = env_str("ADMINISTRATIVE_COURT", "江州市江城区人民法院")
@@ -271,6 +298,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@zwfw.jiangzhou.gov.c
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+
+# --- Retention of housekeeping rows (purged daily by beat, in batches) -----------------------
+# How long an Idempotency-Key answers a retry with the first answer; a retry after that runs again.
+IDEMPOTENCY_KEY_RETENTION_DAYS = env_int("IDEMPOTENCY_KEY_RETENTION_DAYS", 7, minimum=1)
+# How long a delivered outbox message is kept for inspection. Waiting and dead messages are
+# never purged: they are work still to do or an administrator's to retry.
+OUTBOX_DELIVERED_RETENTION_DAYS = env_int("OUTBOX_DELIVERED_RETENTION_DAYS", 30, minimum=1)
 
 # --- Security -------------------------------------------------------------------------------
 HTTPS = env_bool("PORTAL_HTTPS", not DEBUG)

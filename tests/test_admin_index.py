@@ -28,4 +28,28 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     assert tasks["uploads: remove orphaned files"].task == "portal.uploads.tasks.remove_orphaned_files"
     assert tasks["outbox: drain"].expire_seconds == 55
     assert tasks["approvals: licence sweep"].task == "approvals.tasks.licence_sweep"
-    assert len(tasks) == 6
+    purge_keys = tasks["idempotency: purge expired keys"]
+    assert (purge_keys.task, purge_keys.crontab.minute, purge_keys.crontab.hour, purge_keys.expire_seconds) == (
+        "portal.tasks.purge_idempotency_keys", "20", "4", 23 * 3600)
+    purge_outbox = tasks["outbox: purge delivered"]
+    assert (purge_outbox.task, purge_outbox.crontab.minute, purge_outbox.crontab.hour,
+            purge_outbox.expire_seconds) == ("portal.outbox.tasks.purge_delivered_outbox", "50", "4", 23 * 3600)
+    assert len(tasks) == 8
+
+
+def test_every_beat_entry_names_a_registered_task_and_expires_within_its_period():
+    from portal.celery import app
+    from portal.schedule import SCHEDULE
+
+    app.loader.import_default_modules()  # what a worker imports at start: every app's tasks module
+    for entry in SCHEDULE:
+        if entry.hour != "*":
+            period = 24 * 3600
+        elif entry.minute == "*":
+            period = 60
+        elif entry.minute.startswith("*/"):
+            period = int(entry.minute[2:]) * 60
+        else:
+            period = 3600
+        assert entry.task in app.tasks, entry.name
+        assert period / 2 < entry.expires_seconds < period, entry.name

@@ -8,19 +8,16 @@ not allow 409 ``invalid_transition``, a role or department the actor lacks 403, 
 the caller's region scope 404. Creating calls honour ``Idempotency-Key`` (``portal.idempotency``).
 
 The server's clock is the record's clock. A system may say when an act really happened
-(``acted_at`` on complete-step); that claim is stored beside the recorded time, and a gap beyond
-``CLAIMED_TIME_GAP_LIMIT`` is written to the audit trail as a sign of off-system processing
-(体外循环: work done outside the platform and entered late to dodge the time-limit monitor).
+(``acted_at`` on complete-step); the service stores that claim beside the recorded time and flags
+a large gap as possible off-system processing (体外循环), by the one rule in
+``approvals.claimed_time``.
 """
-
-from datetime import timedelta
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -33,19 +30,14 @@ from rest_framework.response import Response
 from approvals import services
 from approvals.api import serializers as api
 from approvals.choices import Channel, MaterialState
-from approvals.models import Application, Step
+from approvals.models import Application
 from approvals.transitions import TransitionRefused
-from portal.audit.services import record_event
 from portal.catalogue.models import ItemVersion
 from portal.idempotency import HEADER as IDEMPOTENCY_HEADER
 from portal.idempotency import REPLAYED_HEADER, idempotent
 from portal.organisation.choices import Role, UserKind
 from portal.organisation.models import User
 from portal.scoping import VIEW
-
-# A claimed acting time further than this from the recorded time is flagged (体外循环).
-CLAIMED_TIME_GAP_LIMIT = timedelta(hours=2)
-CLAIMED_TIME_GAP_EVENT = "approvals.claimed_time_gap"
 
 
 class InvalidTransition(exceptions.APIException):
@@ -280,8 +272,6 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         def perform(application, user, data):
             services.complete_step(application, actor=user, opinion=data["opinion"],
                                    claimed_acted_at=data["acted_at"])
-            if data["acted_at"] is not None:
-                flag_claimed_time_gap(application, actor=user)
 
         return self._perform(api.CompleteStepSerializer, perform)
 
@@ -367,24 +357,3 @@ def _record_materials(application: Application, actor, materials: list[dict]) ->
             continue  # already fetched from the licence library (证照复用); the window skips it too
         services.record_material(application, material["position"], actor=actor, state=material["state"],
                                  note=material["note"])
-
-
-def flag_claimed_time_gap(application: Application, *, actor) -> Step | None:
-    """Audit a step whose claimed acting time lies far from the time it was recorded.
-
-    Call inside the transaction of the step, right after it is recorded. Returns the step when
-    the gap was flagged, None when it was within ``CLAIMED_TIME_GAP_LIMIT``.
-    """
-    step = Step.objects.filter(application=application, actor=actor).latest("pk")
-    gap = step.acted_at - step.claimed_acted_at
-    if abs(gap) <= CLAIMED_TIME_GAP_LIMIT:
-        return None
-    record_event(CLAIMED_TIME_GAP_EVENT, actor=actor, target=application, data={
-        "claimed": timezone.localtime(step.claimed_acted_at).isoformat(),
-        "recorded": timezone.localtime(step.acted_at).isoformat(),
-        "gap_seconds": int(gap.total_seconds()),
-        "step": step.kind,
-        "limit_seconds": int(CLAIMED_TIME_GAP_LIMIT.total_seconds()),
-    })
-    return step
-

@@ -14,3 +14,4 @@ class OutboxStatus(models.TextChoices):
 class OutboxEventType(models.TextChoices):
     MESSAGE_DEAD = "outbox.message.dead", _("消息多次投递失败，已停止重试")
     MESSAGE_RETRIED = "outbox.message.retried", _("失败消息重新投递")
+    DELIVERED_PURGED = "outbox.delivered.purged", _("已投递消息超过保留期，已删除")

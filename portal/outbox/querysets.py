@@ -26,6 +26,14 @@ class OutboxMessageQuerySet(models.QuerySet):
         """Still to be delivered: waiting for an attempt or being delivered right now."""
         return self.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.DELIVERING])
 
+    def delivered_before(self, cutoff: datetime) -> OutboxMessageQuerySet:
+        """Delivered before ``cutoff``: done, and kept only for inspection.
+
+        ``created_at`` is redundant (a message is delivered after it is created) but lets the
+        (status, created_at) index find the rows without a scan of every delivered message.
+        """
+        return self.filter(status=OutboxStatus.DELIVERED, delivered_at__lt=cutoff, created_at__lt=cutoff)
+
     def abandoned(self, now: datetime, *, max_attempts: int) -> OutboxMessageQuerySet:
         """Leases that ran out on the last allowed attempt: the message keeps killing its worker."""
         return self.filter(status=OutboxStatus.DELIVERING, lease_until__lt=now, attempts__gte=max_attempts)

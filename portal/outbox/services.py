@@ -33,6 +33,7 @@ from django.utils.module_loading import import_string
 from portal.audit.services import record_event
 from portal.outbox.choices import OutboxEventType, OutboxStatus
 from portal.outbox.models import KEY_MAX_LENGTH, OutboxMessage
+from portal.purging import PURGE_BATCH_SIZE, purge_in_batches
 from portal.transactions import insert_or_get
 
 logger = logging.getLogger(__name__)
@@ -326,6 +327,25 @@ def retry_dead(messages: QuerySet[OutboxMessage], *, actor) -> int:
         if dead:
             _drain_after_commit()
     return len(dead)
+
+
+def purge_delivered(*, now: datetime | None = None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete messages delivered more than ``settings.OUTBOX_DELIVERED_RETENTION_DAYS`` ago.
+
+    Daily, from beat; in batches (``portal.purging``). Only delivered messages go: pending and
+    delivering ones are still to be delivered, and dead ones wait for an administrator to look
+    at them and retry (``retry_dead``), however old. No drain touches a delivered row again, so
+    purging races with nothing. Once a message is gone its key can be enqueued anew; effects are
+    enqueued once, when their event happens, and receivers dedupe on the key in any case.
+    """
+    retention_days = settings.OUTBOX_DELIVERED_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days)
+    return purge_in_batches(
+        OutboxMessage.objects.delivered_before(cutoff),
+        event_type=OutboxEventType.DELIVERED_PURGED,
+        data={"delivered_before": timezone.localtime(cutoff).isoformat(), "retention_days": retention_days},
+        batch_size=batch_size,
+    )
 
 
 @dataclass(frozen=True)

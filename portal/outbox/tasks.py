@@ -16,3 +16,12 @@ def drain_outbox() -> dict[str, int]:
 
     with acting_as("task"):
         return drain().as_dict()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def purge_delivered_outbox() -> int:
+    """Daily: delete delivered messages past their retention; waiting and dead ones stay."""
+    from portal.outbox.services import purge_delivered
+
+    with acting_as("task"):
+        return purge_delivered()

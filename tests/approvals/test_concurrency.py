@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 from approvals import services
-from approvals.models import Application, Decision
+from approvals.models import Application, Decision, Licence
 from approvals.transitions import TransitionRefused
 from tests.approvals.conftest import at, file_online
 from tests.threads import run_together
@@ -78,3 +78,31 @@ def test_two_cases_decided_at_once_get_different_document_numbers(
     assert all(isinstance(result, Decision) for result in results), results
     assert sorted(Decision.objects.values_list("document_number", flat=True)) == [
         "江审批许字〔2025〕第00001号", "江审批许字〔2025〕第00002号"]
+
+
+def test_licences_issued_at_once_get_different_numbers(
+        food_item, applicant_citizen, clerk_district_a, handler_a, reviewer_a, approver_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    decided = []
+    with at(2025, 9, 22):
+        for _ in range(3):
+            application = services.accept_application(file_online(food_item, applicant_citizen),
+                                                      actor=clerk_district_a)
+            for actor in (handler_a, reviewer_a):
+                services.claim_application(application, actor=actor)
+                services.complete_step(application, actor=actor, opinion="同意")
+            services.claim_application(application, actor=approver_a)
+            services.decide(application, actor=approver_a, outcome="approve")
+            decided.append(application)
+
+    # the first issue of the year also creates the organ's counter: all three race for that too
+    with at(2025, 9, 23):
+        results = run_together(*(
+            (lambda application=application: services.conclude_application(
+                Application.objects.get(pk=application.pk), actor=clerk_district_a, served_method="in_person"))
+            for application in decided))
+
+    assert all(isinstance(result, Application) for result in results), results
+    assert sorted(Licence.objects.values_list("number", flat=True)) == [
+        "A-SPJ-2025-000001", "A-SPJ-2025-000002", "A-SPJ-2025-000003"]
