@@ -30,6 +30,24 @@ def test_walk_in_accepted_at_the_window(client, clerk_district_a, food_item):
         ApplicationStatus.IN_PROGRESS, "window", clerk_district_a)
 
 
+def test_window_intake_is_one_short_unit_of_work(client, clerk_district_a, food_item):
+    # The intake is the hall's hot path (issue 3: 150 walk-ins a second): one transaction with one
+    # savepoint at most, no per-material updates, the chain lock and head taken once per case.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)  # warms the caches (calendar, content types)
+        with CaptureQueriesContext(connection) as queries:
+            response = intake_post(client, food_item)
+    assert response.status_code == 302
+    assert Application.objects.filter(status=ApplicationStatus.IN_PROGRESS).count() == 2
+    statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    assert statements.count("SAVEPOINT") <= 1, statements
+    assert len(statements) <= 30, "\n".join(query["sql"][:120] for query in queries.captured_queries)
+
+
 def test_window_refuses_to_accept_with_missing_materials_and_keeps_nothing(client, clerk_district_a, food_item):
     client.force_login(clerk_district_a)
 
