@@ -327,3 +327,22 @@ def test_extensions_of_single_department_cases_stay_at_10(food_item, applicant_c
             services.extend_deadline(application, actor=approver_a, days=15, reason="复杂")
 
     assert error.value.message_dict["days"] == ["延期应为 1 至 10 个工作日（《行政许可法》第四十二条）。"]
+
+
+def test_the_sweep_reads_the_sub_cases_still_waiting_by_their_stored_deadline(
+        joint_item, applicant_citizen, clerk_city, health_city, health_handler):
+    from approvals.querysets import subcases_in_progress
+
+    with at(2026, 1, 5):
+        application = accepted_joint_case(joint_item, applicant_citizen, clerk_city)
+    assert list(subcases_in_progress().values_list("department__code", "promised_due")) == [
+        ("C-WJW", date(2026, 1, 19)), ("A-SCJ", date(2026, 2, 2))]
+
+    with at(2026, 1, 6):
+        conclude(application, health_city, health_handler)
+    assert list(subcases_in_progress().filter(promised_due__lte=date(2026, 2, 2))
+                .values_list("department__code", flat=True)) == ["A-SCJ"]
+
+    with at(2026, 1, 7):
+        services.withdraw_application(application, actor=applicant_citizen)
+    assert not subcases_in_progress().exists()
