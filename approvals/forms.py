@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from approvals.choices import DecisionOutcome, PauseReason, ServiceMethod
+from approvals.choices import DecisionOutcome, PauseReason, ServiceMethod, SubCaseOpinion
 from portal.organisation.choices import SubjectType
 
 
@@ -69,3 +69,12 @@ class PreReviewForm(forms.Form):
 class TransferForm(forms.Form):
     to_username = forms.CharField(label=_("转给（用户名）"), max_length=150)
     reason = forms.CharField(label=_("转办理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SubCaseOpinionForm(forms.Form):
+    """A participating department's opinion on its sub-case of a joint case (协办意见)."""
+
+    opinion = forms.ChoiceField(label=_("协办意见"), choices=SubCaseOpinion.choices, widget=forms.RadioSelect)
+    # Checked by the service, whose message says what a disagreement needs.
+    opinion_text = forms.CharField(label=_("意见说明（不同意的须写明理由和依据）"), required=False,
+                                   widget=forms.Textarea(attrs={"rows": 3}))

@@ -2,9 +2,11 @@
 
 from datetime import date, timedelta
 
-from approvals.choices import ApplicationStatus
+from django.db.models import QuerySet
+
+from approvals.choices import ApplicationStatus, SubCaseStatus
 from approvals.clock import ONE_TIME_NOTICE_DAYS, deemed_acceptance_due
-from approvals.models import Application
+from approvals.models import Application, SubCase
 
 
 def deemed_acceptance_candidates(as_of: date) -> list[Application]:
@@ -23,3 +25,15 @@ def deemed_acceptance_candidates(as_of: date) -> list[Application]:
         .order_by("received_on", "pk")
     )
     return [application for application in rough if deemed_acceptance_due(application.received_on) < as_of]
+
+
+def subcases_in_progress() -> QuerySet[SubCase]:
+    """Joint cases' sub-cases still waiting for their department's opinion (TIME_RULES §10: they
+    light up like their cases). ``promised_due`` is stored and kept current on resume and
+    extension, so the monitoring sweep compares it in SQL; while the case is paused
+    (``application__is_paused``) the clock stands still, as the case's does, and
+    ``approvals.services.subcase_clock_of`` gives the exact figures for one sub-case.
+    """
+    return (SubCase.objects.filter(status=SubCaseStatus.OPEN, application__status=ApplicationStatus.IN_PROGRESS)
+            .select_related("application", "department")
+            .order_by("promised_due", "pk"))

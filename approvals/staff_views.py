@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from approvals import forms, services
-from approvals.choices import ApplicationStatus
-from approvals.models import Application
-from approvals.transitions import STEP_ACTORS
+from approvals.choices import ApplicationStatus, SubCaseStatus
+from approvals.models import Application, SubCase
+from approvals.transitions import STEP_ACTORS, SUBCASE_ROLES
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
@@ -88,6 +88,15 @@ def queue(request):
                        if user.has_role(Role.WINDOW_CLERK) else []),
         "today": services.today(),
     }
+    if user.department_id is not None and user.has_role(*SUBCASE_ROLES):
+        # Joint cases led elsewhere: this department's open sub-cases (协办件).
+        subcases = (SubCase.objects.restrict(user, VIEW)
+                    .filter(department=user.department_id, status=SubCaseStatus.OPEN,
+                            application__status=ApplicationStatus.IN_PROGRESS)
+                    .select_related("application__item_version", "application__department", "assignee")
+                    .order_by("promised_due", "pk"))
+        context["subcases_mine"] = subcases.filter(assignee=user)
+        context["subcases_waiting"] = subcases.filter(assignee__isnull=True)
     return render(request, "approvals/queue.html", context)
 
 
@@ -95,11 +104,23 @@ def queue(request):
 def case(request, pk: int):
     _staff_only(request)
     application = get_object_or_404(
-        Application.objects.restrict(request.user, VIEW).select_related("item_version", "department", "assignee"),
+        Application.objects.restrict(request.user, VIEW).select_related("item_version", "department", "assignee")
+        .prefetch_related("pauses"),
         pk=pk)
+    user = request.user
+    subcases = [
+        {"subcase": subcase, "clock": services.subcase_clock_of(subcase, application=application),
+         "mine": subcase.department_id == user.department_id and user.has_role(*SUBCASE_ROLES),
+         "can_conclude": (subcase.status == SubCaseStatus.OPEN and subcase.department_id == user.department_id
+                          and user.has_role(*SUBCASE_ROLES) and subcase.assignee_id in (None, user.pk)
+                          and application.status == ApplicationStatus.IN_PROGRESS)}
+        for subcase in application.subcases.select_related("department", "assignee")
+    ]
     context = {
         "application": application,
         "clock": services.clock_of(application) if application.accepted_on else None,
+        "subcases": subcases,
+        "subcase_form": forms.SubCaseOpinionForm(),
         "steps": application.steps.all(),
         "pauses": application.pauses.all(),
         "materials": application.materials.all(),
@@ -116,6 +137,7 @@ def case(request, pk: int):
                       and bool(application.current_step)
                       and request.user.has_role(*STEP_ACTORS[application.current_step])
                       and request.user.department_id == application.department_id),
+        "is_lead_department": request.user.department_id == application.department_id,
     }
     return render(request, "approvals/case.html", context)
 
@@ -174,6 +196,43 @@ def act(request, pk: int, action: str):
         data = form.cleaned_data
     try:
         perform(application, request.user, data)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or "您无权执行此操作。")
+    else:
+        messages.success(request, "已办理。")
+    return redirect("approvals:staff_case", pk=pk)
+
+
+SUBCASE_ACTIONS = {
+    "claim": (None, lambda subcase, user, data: services.claim_subcase(subcase, actor=user)),
+    "conclude": (forms.SubCaseOpinionForm,
+                 lambda subcase, user, data: services.conclude_subcase(subcase, actor=user, **data)),
+}
+
+
+@login_required
+@require_POST
+def subcase_act(request, pk: int, subcase_pk: int, action: str):
+    """A participating department claims or concludes its sub-case from the case page."""
+    _staff_only(request)
+    if action not in SUBCASE_ACTIONS:
+        raise Http404
+    subcase = get_object_or_404(SubCase.objects.restrict(request.user, VIEW), pk=subcase_pk, application_id=pk)
+    form_class, perform = SUBCASE_ACTIONS[action]
+    data = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("approvals:staff_case", pk=pk)
+        data = form.cleaned_data
+    try:
+        perform(subcase, request.user, data)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

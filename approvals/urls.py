@@ -15,4 +15,6 @@ urlpatterns = [
     path("workspace/cases/", staff_views.queue, name="queue"),
     path("workspace/cases/<int:pk>/", staff_views.case, name="staff_case"),
     path("workspace/cases/<int:pk>/<str:action>/", staff_views.act, name="act"),
+    path("workspace/cases/<int:pk>/subcases/<int:subcase_pk>/<str:action>/", staff_views.subcase_act,
+         name="subcase_act"),
 ]
