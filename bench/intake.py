@@ -13,19 +13,25 @@ a signed licence in <= 0.3 s warm.
 import asyncio
 import json
 import os
-import re
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 from pathlib import Path
 
+# Run as a script: bench's own modules and the portal's identity codes from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.browser import Browser, Failure, exchange
+from bench.load import closed_loop, latency_summary
+from portal.organisation.identity import uscc_check_character
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DURATION_SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 CONCURRENCY_LEVELS = [int(n) for n in os.environ.get("BENCH_CONCURRENCY", "20,100").split(",")]
+WARM_UP_CONCURRENCY, WARM_UP_SECONDS = 4, 3
 ITEM_CODE = "000133003000-JZ-JC-01"  # 食品经营许可 at 江城区 (demo catalogue)
 CLERKS = 8
 
@@ -40,85 +46,32 @@ def manage(*args: str, env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def check_digit_uscc(first17: str) -> str:
-    sys.path.insert(0, str(ROOT))
-    from portal.organisation.identity import uscc_check_character
-
-    return first17 + uscc_check_character(first17)
-
-
-async def request(port: int, method: str, path: str, *, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    response_headers: dict[str, list[str]] = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        response_headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(status_line.split()[1]), response_headers, payload
-
-
-async def sign_in(port: int, username: str) -> dict:
-    status, headers, body = await request(port, "GET", "/accounts/login/", headers={})
-    cookies = {c.split(";")[0].split("=")[0]: c.split(";")[0].split("=")[1] for c in headers.get("set-cookie", [])}
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-    form = urllib.parse.urlencode({"username": username, "password": "Demo@2026", "csrfmiddlewaretoken": token,
-                                   "next": "/workspace/"}).encode()
-    status, headers, _ = await request(port, "POST", "/accounts/login/", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken']}"})
-    assert status == 302, f"sign-in of {username} failed ({status})"
-    for cookie in headers.get("set-cookie", []):
-        name, value = cookie.split(";")[0].split("=", 1)
-        cookies[name] = value
-    return cookies
-
-
-async def drive(port: int, sessions: list[dict], concurrency: int, seconds: float) -> dict:
+async def drive_intake(port: int, clerks: list[Browser], concurrency: int, seconds: float) -> dict:
+    """Walk-ins accepted at the window, one POST each, by ``concurrency`` users sharing the clerks."""
     latencies: list[float] = []
-    failures = 0
-    stop = time.monotonic() + seconds
     counter = 0
 
-    async def user(index: int) -> None:
-        nonlocal failures, counter
-        cookies = sessions[index % len(sessions)]
-        cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        while time.monotonic() < stop:
-            counter += 1
-            code = check_digit_uscc(f"91360100MA{(index * 1_000_000 + counter) % 10_000_000:07d}")
-            form = urllib.parse.urlencode({
-                "csrfmiddlewaretoken": cookies["csrftoken"], "subject_type": "enterprise", "identity_code": code,
-                "applicant_name": f"江州测试企业{counter}有限公司", "contact_phone": "13900001111",
-                "outcome": "accept", "reason": "", **{f"material_{n}": "on" for n in range(1, 7)},
-            }).encode()
-            started = time.perf_counter()
-            status, _, _ = await request(port, "POST", f"/workspace/intake/{ITEM_CODE}/", body=form, headers={
-                "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_header,
-                "Referer": f"http://127.0.0.1:{port}/", "X-Forwarded-Proto": "http"})
-            elapsed = time.perf_counter() - started
-            if status == 302:
-                latencies.append(elapsed)
-            else:
-                failures += 1
+    async def intake_one(index: int) -> None:
+        nonlocal counter
+        counter += 1
+        first17 = f"91360100MA{(index * 1_000_000 + counter) % 10_000_000:07d}"
+        clerk = clerks[index % len(clerks)]
+        form = urllib.parse.urlencode({
+            "csrfmiddlewaretoken": clerk.cookies["csrftoken"], "subject_type": "enterprise",
+            "identity_code": first17 + uscc_check_character(first17),
+            "applicant_name": f"江州测试企业{counter}有限公司", "contact_phone": "13900001111",
+            "outcome": "accept", "reason": "", **{f"material_{n}": "on" for n in range(1, 7)},
+        }).encode()
+        response = await exchange(port, "POST", f"/workspace/intake/{ITEM_CODE}/", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": clerk.cookie_header(),
+            "Referer": f"http://127.0.0.1:{port}/", "X-Forwarded-Proto": "http"})
+        if response.status != 302:
+            raise Failure("window intake", response)
+        latencies.append(response.elapsed)
 
-    began = time.monotonic()
-    await asyncio.gather(*(user(i) for i in range(concurrency)))
-    wall = time.monotonic() - began
-    latencies.sort()
-
-    def percentile(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else float("nan")
-
-    return {"concurrency": concurrency, "completed": len(latencies), "failed": failures,
-            "throughput_per_s": round(len(latencies) / wall, 1), "p50_ms": round(percentile(50), 1),
-            "p95_ms": round(percentile(95), 1), "p99_ms": round(percentile(99), 1),
-            "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None}
+    run = await closed_loop(concurrency, seconds, intake_one)
+    return {"concurrency": concurrency, "completed": run.completed, "failed": run.failed,
+            "throughput_per_s": run.per_second(), **latency_summary(latencies), **run.failure_fields()}
 
 
 def document_timing(env: dict) -> dict:
@@ -159,22 +112,36 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        sessions = asyncio.run(_sign_in_all(port))
-        asyncio.run(drive(port, sessions, 4, 3))  # warm-up
-        results = {"workers": workers, "seconds": DURATION_SECONDS,
-                   "runs": [asyncio.run(drive(port, sessions, c, DURATION_SECONDS)) for c in CONCURRENCY_LEVELS]}
+        results = {"workers": workers, "seconds": DURATION_SECONDS, **asyncio.run(_drive_all(port))}
     finally:
         server.terminate()
         server.wait(timeout=30)
     results["documents"] = document_timing(env)
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
-    print(f"\nwindow intake through gunicorn ({workers} workers) + PostgreSQL, {DURATION_SECONDS:.0f} s per level")
-    print(f"{'concurrent':>10} {'done':>6} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
-    for run in results["runs"]:
-        print(f"{run['concurrency']:>10} {run['completed']:>6} {run['failed']:>6} {run['throughput_per_s']:>7} "
+    _print_results(results)
+
+
+async def _drive_all(port: int) -> dict:
+    clerks = [Browser(port) for _ in range(CLERKS)]
+    for index, clerk in enumerate(clerks):
+        await clerk.sign_in(f"bench_clerk{index}", "Demo@2026", next_path="/workspace/")
+    await drive_intake(port, clerks, WARM_UP_CONCURRENCY, WARM_UP_SECONDS)
+    return {"intake": [await drive_intake(port, clerks, concurrency, DURATION_SECONDS)
+                       for concurrency in CONCURRENCY_LEVELS]}
+
+
+def _print_results(results: dict) -> None:
+    print(f"\nwindow intake through gunicorn ({results['workers']} workers) + PostgreSQL, "
+          f"{DURATION_SECONDS:.0f} s per level (one POST per intake)")
+    print(f"{'concurrent':>10} {'done':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+    for run in results["intake"]:
+        print(f"{run['concurrency']:>10} {run['completed']:>7} {run['failed']:>6} {run['throughput_per_s']:>7} "
               f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7}")
+    for run in results["intake"]:
+        if run.get("first_failure"):
+            print(f"\nfirst failure at {run['concurrency']} concurrent: {run['first_failure']}")
     documents = results["documents"]
-    print(f"licence render (warm, median): {documents['licence_render_median_ms']} ms; "
+    print(f"\nlicence render (warm, median): {documents['licence_render_median_ms']} ms; "
           f"render + seal: {documents['licence_render_and_sign_median_ms']} ms")
 
 
@@ -186,10 +153,6 @@ def _extra_clerks_script() -> str:
         f" actor=None, roles=['window_clerk'], password='Demo@2026') for i in range({CLERKS})"
         " if not User.objects.filter(username=f'bench_clerk{i}').exists()]"
     )
-
-
-async def _sign_in_all(port: int) -> list[dict]:
-    return [await sign_in(port, f"bench_clerk{i}") for i in range(CLERKS)]
 
 
 if __name__ == "__main__":
