@@ -1,10 +1,24 @@
-"""Benchmark: window intake through the real stack (gunicorn + PostgreSQL on loopback).
+"""Benchmark: window intake and online filing through the real stack (gunicorn + PostgreSQL on loopback).
 
 Run by ``make bench`` (inside scripts/with-test-services, so PostgreSQL and Redis are private
-and throwaway unless DATABASE_URL/REDIS_URL are set). Steps: migrate, load the demo, start
-gunicorn, sign window clerks in, then drive the intake form — one walk-in accepted per request —
-at 20 and 100 concurrent users for a fixed time, and report throughput and p50/p95/p99. Also
-times rendering and sealing a licence in a warm process. Prints a table; writes bench/results.json.
+and throwaway unless DATABASE_URL/REDIS_URL are set). Steps: migrate, load the demo, create the
+bench's window clerks and one applicant account per concurrent user (``bench/accounts.py``),
+start gunicorn and sign everyone in through the login page, warm up, then at each concurrency
+level (20 and 100 by default) for a fixed time, one after the other:
+
+- window intake: clerks post the intake form, one walk-in accepted per request; throughput and
+  the p50/p95/p99 of those requests.
+- online filing: each applicant, in its own browser (``bench/browser.py``: cookies, redirects
+  followed, CSRF tokens read from the pages), files 食品经营许可 from "在线申报" to the
+  confirmation (``bench/filing.py``: the task list, applicant details, three questions, six
+  PDF uploads, check your answers, submit), about 35 requests a filing. Reported: filings
+  completed per second and the p50/p95/p99 of a whole filing, and the p50/p95/p99 of the
+  individual requests (every GET and POST, each redirect followed counted as its own request).
+
+Users start no new intake or filing once the time is up, finish the one under way, and the
+throughput counts that tail in the time (``bench/load.py``). Also times rendering and sealing a
+licence in a warm process. Prints a table; writes bench/results.json (``intake``, ``filing`` and
+``documents``; a level with failures keeps the first one's status and page start).
 
 Targets (issue 3, this 2-core machine): >= 150 intakes/s with p99 <= 250 ms at 20 concurrent;
 a signed licence in <= 0.3 s warm.
@@ -23,7 +37,9 @@ from pathlib import Path
 # Run as a script: bench's own modules and the portal's identity codes from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.accounts import PASSWORD, applicant_username, clerk_username
 from bench.browser import Browser, Failure, exchange
+from bench.filing import drive_filing
 from bench.load import closed_loop, latency_summary
 from portal.organisation.identity import uscc_check_character
 
@@ -32,8 +48,9 @@ PYTHON = sys.executable
 DURATION_SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 CONCURRENCY_LEVELS = [int(n) for n in os.environ.get("BENCH_CONCURRENCY", "20,100").split(",")]
 WARM_UP_CONCURRENCY, WARM_UP_SECONDS = 4, 3
-ITEM_CODE = "000133003000-JZ-JC-01"  # 食品经营许可 at 江城区 (demo catalogue)
+ITEM_CODE = "000133003000-JZ-JC-01"  # 食品经营许可 at 江城区 (demo catalogue), for citizens and enterprises
 CLERKS = 8
+APPLICANTS = max(CONCURRENCY_LEVELS + [WARM_UP_CONCURRENCY])  # one account per concurrent applicant
 
 
 def free_port() -> int:
@@ -100,7 +117,8 @@ def main() -> None:
         sys.exit("DATABASE_URL is not set: run through `make bench` (scripts/with-test-services)")
     manage("migrate", "--noinput", env=env)
     manage("load_demo", env=env)
-    manage("shell", "-c", _extra_clerks_script(), env=env)
+    manage("shell", "-c", "from bench.accounts import create_bench_accounts; "
+           f"create_bench_accounts(clerks={CLERKS}, applicants={APPLICANTS})", env=env)
     port = free_port()
     workers = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
     server = subprocess.Popen([PYTHON, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}",
@@ -123,11 +141,18 @@ def main() -> None:
 
 async def _drive_all(port: int) -> dict:
     clerks = [Browser(port) for _ in range(CLERKS)]
-    for index, clerk in enumerate(clerks):
-        await clerk.sign_in(f"bench_clerk{index}", "Demo@2026", next_path="/workspace/")
+    applicants = [Browser(port) for _ in range(APPLICANTS)]
+    await asyncio.gather(*(clerk.sign_in(clerk_username(index), PASSWORD, next_path="/workspace/")
+                           for index, clerk in enumerate(clerks)))
+    await asyncio.gather(*(applicant.sign_in(applicant_username(index), PASSWORD, next_path="/my/applications/")
+                           for index, applicant in enumerate(applicants)))
     await drive_intake(port, clerks, WARM_UP_CONCURRENCY, WARM_UP_SECONDS)
-    return {"intake": [await drive_intake(port, clerks, concurrency, DURATION_SECONDS)
-                       for concurrency in CONCURRENCY_LEVELS]}
+    await drive_filing(applicants, ITEM_CODE, WARM_UP_CONCURRENCY, WARM_UP_SECONDS)
+    intake, filing = [], []
+    for concurrency in CONCURRENCY_LEVELS:
+        intake.append(await drive_intake(port, clerks, concurrency, DURATION_SECONDS))
+        filing.append(await drive_filing(applicants, ITEM_CODE, concurrency, DURATION_SECONDS))
+    return {"intake": intake, "filing": filing}
 
 
 def _print_results(results: dict) -> None:
@@ -137,22 +162,19 @@ def _print_results(results: dict) -> None:
     for run in results["intake"]:
         print(f"{run['concurrency']:>10} {run['completed']:>7} {run['failed']:>6} {run['throughput_per_s']:>7} "
               f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7}")
-    for run in results["intake"]:
+    print("\nonline filing, start to confirmation (per filing), and its requests one by one (p50/p95/p99)")
+    print(f"{'concurrent':>10} {'filings':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+          f" {'requests':>8} {'req/s':>7} {'filing p50 ms':>13}")
+    for run in results["filing"]:
+        print(f"{run['concurrency']:>10} {run['completed']:>7} {run['failed']:>6} {run['filings_per_s']:>7} "
+              f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7} {run['requests']:>8} "
+              f"{run['requests_per_s']:>7} {run['filing_p50_ms']:>13}")
+    for run in results["intake"] + results["filing"]:
         if run.get("first_failure"):
             print(f"\nfirst failure at {run['concurrency']} concurrent: {run['first_failure']}")
     documents = results["documents"]
     print(f"\nlicence render (warm, median): {documents['licence_render_median_ms']} ms; "
           f"render + seal: {documents['licence_render_and_sign_median_ms']} ms")
-
-
-def _extra_clerks_script() -> str:
-    return (
-        "from portal.organisation import services as o; from portal.organisation.models import User, Department;"
-        f"department = Department.objects.get(code='JZ-JC-SPJ');"
-        f"[o.save_user(User(username=f'bench_clerk{{i}}', full_name=f'压测窗口{{i}}', department=department),"
-        f" actor=None, roles=['window_clerk'], password='Demo@2026') for i in range({CLERKS})"
-        " if not User.objects.filter(username=f'bench_clerk{i}').exists()]"
-    )
 
 
 if __name__ == "__main__":
