@@ -1,10 +1,10 @@
-"""Set-based reads of applications for sweeps and queues."""
+"""Set-based reads of applications for sweeps and queues, and of delegations for the queue."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from approvals.choices import ApplicationStatus
 from approvals.clock import ONE_TIME_NOTICE_DAYS, deemed_acceptance_due
-from approvals.models import Application
+from approvals.models import Application, Delegation
 
 
 def deemed_acceptance_candidates(as_of: date) -> list[Application]:
@@ -23,3 +23,8 @@ def deemed_acceptance_candidates(as_of: date) -> list[Application]:
         .order_by("received_on", "pk")
     )
     return [application for application in rough if deemed_acceptance_due(application.received_on) < as_of]
+
+
+def active_delegations(at: datetime):
+    """Delegations in force at ``at`` (the absent person's cases may be acted on by the delegate)."""
+    return Delegation.objects.filter(starts_at__lte=at, ends_at__gt=at)

@@ -15,4 +15,6 @@ urlpatterns = [
     path("workspace/cases/", staff_views.queue, name="queue"),
     path("workspace/cases/<int:pk>/", staff_views.case, name="staff_case"),
     path("workspace/cases/<int:pk>/<str:action>/", staff_views.act, name="act"),
+    path("workspace/delegations/", staff_views.delegations, name="delegations"),
+    path("workspace/delegations/<int:pk>/revoke/", staff_views.revoke_delegation, name="revoke_delegation"),
 ]

@@ -158,3 +158,44 @@ def test_claim_is_offered_only_to_whoever_can_take_the_step(client, clerk_distri
     as_handler = client.get(reverse("approvals:staff_case", args=[application.pk]))
 
     assert (as_clerk.context["can_claim"], as_handler.context["can_claim"]) == (False, True)
+
+
+def test_pre_review_names_the_material_that_is_not_good_enough(client, clerk_district_a, food_item,
+                                                               applicant_citizen):
+    from approvals.choices import MaterialState
+    from tests.approvals.conftest import file_online
+
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen)  # both required materials uploaded
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 23):
+        page = client.get(reverse("approvals:staff_case", args=[application.pk]))
+        client.post(reverse("approvals:act", args=[application.pk, "notice"]),
+                    {"deficient_2": "on", "requirement_2": "营业执照扫描件不清晰，请上传加盖公章的清晰副本", "reason": ""})
+
+    assert 'name="deficient_2"' in page.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.CORRECTION
+    assert application.notices.get().items == [{"material": "营业执照", "position": 2, "problem": "不符合要求",
+                                                "requirement": "营业执照扫描件不清晰，请上传加盖公章的清晰副本"}]
+    material = application.materials.get(position=2)
+    assert (material.state, material.note) == (MaterialState.DEFICIENT, "营业执照扫描件不清晰，请上传加盖公章的清晰副本")
+    assert application.materials.get(position=1).state == MaterialState.PROVIDED
+
+
+def test_a_ticked_material_without_any_requirement_is_refused(client, clerk_district_a, food_item,
+                                                              applicant_citizen):
+    from tests.approvals.conftest import file_online
+
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen)
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 23):
+        response = client.post(reverse("approvals:act", args=[application.pk, "notice"]),
+                               {"deficient_1": "on", "reason": ""}, follow=True)
+
+    assert "请逐项写明需要补正的材料及补正要求。" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
