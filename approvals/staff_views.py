@@ -126,7 +126,8 @@ def case(request, pk: int):
         "clock": services.clock_of(application) if application.accepted_on else None,
         "steps": application.steps.all(),
         "pauses": application.pauses.all(),
-        "materials": application.materials.all(),
+        "materials": application.materials.select_related("stored_file"),
+        "notices": application.notices.all(),
         "opinion_form": forms.OpinionForm(),
         "pause_form": forms.PauseForm(),
         "extension_form": forms.ExtensionForm(),
@@ -143,6 +144,19 @@ def case(request, pk: int):
                       and request.user.department_id == application.department_id),
     }
     return render(request, "approvals/case.html", context)
+
+
+@login_required
+def material_file(request, pk: int, position: int):
+    """An uploaded material of a case in the staff member's scope, for the pre-review and the
+    chain to read (as an attachment, as uploads are always served)."""
+    from portal.uploads.serving import serve_stored_file
+
+    _staff_only(request)
+    application = get_object_or_404(Application.objects.restrict(request.user, VIEW), pk=pk)
+    material = get_object_or_404(application.materials.select_related("stored_file"), position=position,
+                                 stored_file__isnull=False)
+    return serve_stored_file(material.stored_file)
 
 
 def _one_time_notice(application, user, data):

@@ -199,3 +199,36 @@ def test_a_ticked_material_without_any_requirement_is_refused(client, clerk_dist
     assert "请逐项写明需要补正的材料及补正要求。" in response.content.decode()
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
+
+
+def test_staff_of_the_case_read_an_uploaded_material(client, settings, tmp_path, clerk_district_a, clerk_district_b,
+                                                     food_item, applicant_citizen):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from approvals import services
+    from portal.uploads.services import store_upload
+    from tests.approvals.conftest import file_online
+    from tests.uploads import samples
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen, materials=(1,))
+        stored = store_upload(SimpleUploadedFile("营业执照.pdf", samples.pdf_bytes(), content_type="application/pdf"),
+                              actor=applicant_citizen, purpose="material")
+        services.record_material(application, 2, actor=applicant_citizen, state="provided", stored_file=stored)
+    url = reverse("approvals:material_file", args=[application.pk, 2])
+
+    client.force_login(clerk_district_a)
+    page = client.get(reverse("approvals:staff_case", args=[application.pk])).content.decode()
+    response = client.get(url)
+    without_file = client.get(reverse("approvals:material_file", args=[application.pk, 1]))
+    client.force_login(clerk_district_b)
+    elsewhere = client.get(url)
+    client.force_login(applicant_citizen)
+    as_applicant = client.get(url)
+
+    assert f'href="{url}"' in page
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == samples.pdf_bytes()
+    assert response["Content-Disposition"].startswith("attachment")
+    assert (without_file.status_code, elsewhere.status_code, as_applicant.status_code) == (404, 404, 403)
