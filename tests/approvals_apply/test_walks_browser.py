@@ -208,3 +208,38 @@ def test_not_accepted_at_the_window_with_a_written_reason(browser, page, live_se
 
     found = {**public.violations, **staff.violations}
     assert found == {}, format_violations(list(found.items()))
+
+
+def test_submitting_too_early_lists_each_gap_linked_to_its_row(page, live_server, food_item):
+    applicant = Inspector(page, prefix="walks-check")
+    page.goto(f"{live_server.url}/accounts/signup/?next=/apply/{food_item.implementation_code}/")
+    page.check("#id_subject_type_1")
+    page.fill("#id_full_name", "江州宏信餐饮管理有限公司")
+    page.fill("#id_identity_code", ENTERPRISE_CODE)
+    page.fill("#id_phone", "13900001111")
+    page.fill("#id_username", "hongxin")
+    page.fill("#id_password1", "Jiangzhou-2026!")
+    page.fill("#id_password2", "Jiangzhou-2026!")
+    submit(page)
+    page.wait_for_selector("text=申报步骤")
+    follow(page, "#section-3 a")
+    follow(page, "a[href$='/materials/1/']")
+    page.set_input_files("#id_file", pdf("食品经营许可申请书.pdf"))
+    submit(page)
+    application = Application.objects.get()
+
+    page.goto(f"{live_server.url}/my/applications/{application.pk}/check/")  # bookmarked before finishing
+    applicant.look("incomplete")
+    assert page.locator(".error-summary").count() == 0
+    submit(page)
+    applicant.look("errors")
+    assert page.title().startswith("错误：核对您的申请")
+    assert page.locator(".error-summary a").all_inner_texts() == [
+        "请填写申请人信息并确认证件号码", "请回答：经营场所地址", "请回答：经营项目/申请内容", "请回答：从业人员数量",
+        "请上传必要材料：营业执照"]
+    page.click(".error-summary a:text-is('请上传必要材料：营业执照')")
+    assert page.evaluate("location.hash") == "#material-2"
+    assert page.locator("#material-2").is_visible()
+    application.refresh_from_db()
+    assert (application.status, application.receipt_number) == ("draft", None)
+    assert applicant.violations == {}, format_violations(list(applicant.violations.items()))
