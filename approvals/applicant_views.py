@@ -537,10 +537,6 @@ def withdraw(request, pk: int):
 def resubmit(request, pk: int):
     """After the one-time notice: the supplemented materials go back to the window's pre-review."""
     application = _own(request, pk)
-    missing = services.missing_materials(application)
-    if missing:
-        messages.error(request, gettext("以下必要材料尚未上传：%(names)s") % {"names": "、".join(m.name for m in missing)})
-        return redirect("apply:detail", pk=application.pk)
     try:
         services.resubmit_application(application, actor=request.user)
     except transitions.TransitionRefused as error:

@@ -347,8 +347,19 @@ def _notice_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def resubmit_application(application: Application, *, actor) -> Application:
-    """The applicant has supplemented everything the notice asked for; back to pre-review."""
-    locked = transitions.apply(application, "resubmit", actor=actor)
+    """The applicant has supplemented everything the notice asked for; back to pre-review.
+
+    Refused while a required material is still missing or marked 需补正: the notice cannot be
+    issued a second time, so an incomplete resubmission could only end in 不予受理.
+    """
+
+    def check(locked: Application) -> None:
+        missing = missing_materials(locked)
+        if missing:
+            names = "、".join(m.name for m in missing)
+            raise transitions.TransitionRefused(f"以下必要材料尚未提交，请补齐后再提交：{names}。")
+
+    locked = transitions.apply(application, "resubmit", actor=actor, check=check)
     OneTimeNotice.objects.filter(application=locked, answered_at__isnull=True).update(answered_at=timezone.now())
     return locked
 

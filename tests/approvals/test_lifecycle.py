@@ -101,6 +101,9 @@ def test_incomplete_materials_cannot_be_accepted_and_the_notice_is_issued_once(
         application.refresh_from_db()
         assert application.status == ApplicationStatus.CORRECTION
 
+        with pytest.raises(TransitionRefused, match="以下必要材料尚未提交，请补齐后再提交：营业执照。"):
+            services.resubmit_application(application, actor=applicant_citizen)
+        services.record_material(application, 2, actor=applicant_citizen, state=MaterialState.PROVIDED)
         services.resubmit_application(application, actor=applicant_citizen)
         with pytest.raises(TransitionRefused, match="一次性告知只能发出一次"):
             services.issue_one_time_notice(application, actor=clerk_district_a,
@@ -113,10 +116,10 @@ def test_a_material_found_wanting_must_be_supplied_again_before_acceptance(food_
         application = file_online(food_item, applicant_citizen)
         services.issue_one_time_notice(application, actor=clerk_district_a, items=[
             {"material": "营业执照", "position": 2, "requirement": "请上传清晰的营业执照副本"}])
-        services.resubmit_application(application, actor=applicant_citizen)
-        with pytest.raises(TransitionRefused, match="以下必要材料尚未提交，不能受理，请一次性告知补正：营业执照。"):
-            services.accept_application(application, actor=clerk_district_a)
+        with pytest.raises(TransitionRefused, match="以下必要材料尚未提交，请补齐后再提交：营业执照。"):
+            services.resubmit_application(application, actor=applicant_citizen)
         services.record_material(application, 2, actor=applicant_citizen, state=MaterialState.PROVIDED)
+        services.resubmit_application(application, actor=applicant_citizen)
         services.accept_application(application, actor=clerk_district_a)
 
     assert application.notices.get().items[0]["problem"] == "不符合要求"
