@@ -246,10 +246,11 @@ def delegations(request):
     _staff_only(request)
     user = request.user
     absent_people = _absent_people(user).select_related("department").order_by("department", "username")
-    colleagues = (User.objects.filter(kind=UserKind.STAFF, is_active=True,
+    colleagues = (User.objects.filter(kind=UserKind.STAFF, is_active=True, groups__name__in=STEP_ROLES,
                                       department__in=absent_people.values("department"))
-                  .select_related("department").order_by("department", "username"))
-    form = forms.DelegationForm(request.POST if request.method == "POST" else None, absent_people=absent_people, colleagues=colleagues,
+                  .distinct().select_related("department").order_by("department", "username"))
+    form = forms.DelegationForm(request.POST if request.method == "POST" else None,
+                                absent_people=absent_people, colleagues=colleagues,
                                 initial={"from_user": user.pk, "starts_on": services.today()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
