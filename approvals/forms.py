@@ -117,8 +117,8 @@ class DelegationForm(forms.Form):
     from_user = forms.ModelChoiceField(label=_("委托人（离岗人员）"), queryset=None, empty_label=None)
     to_user = forms.ModelChoiceField(label=_("受托人"), queryset=None,
                                      help_text=_("同一部门、担任相同办件岗位的同事"))
-    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("结束日期（含当日）"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(label=_("结束日期（含当日）"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(label=_("委托原因"), max_length=200, help_text=_("如：年休假、外出培训"))
 
     def __init__(self, *args, absent_people, colleagues, **kwargs):

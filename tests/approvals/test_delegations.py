@@ -327,3 +327,12 @@ def test_the_delegate_completes_the_step_from_the_case_page(client, claimed_case
     assert "已办理。" in response.content.decode()
     claimed_case.refresh_from_db()
     assert claimed_case.current_step == "review"
+
+
+def test_the_form_starts_today_in_the_format_a_date_field_reads(client, handler_a):
+    client.force_login(handler_a)
+
+    with at(2025, 9, 22):
+        body = client.get(reverse("approvals:delegations")).content.decode()
+
+    assert 'type="date" name="starts_on" value="2025-09-22"' in body
