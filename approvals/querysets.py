@@ -1,12 +1,12 @@
-"""Set-based reads of applications for sweeps and queues."""
+"""Set-based reads of applications for sweeps and queues, and of delegations for the queue."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 
 from approvals.choices import ApplicationStatus, SubCaseStatus
 from approvals.clock import ONE_TIME_NOTICE_DAYS, deemed_acceptance_due
-from approvals.models import Application, SubCase
+from approvals.models import Application, Delegation, SubCase
 
 
 def deemed_acceptance_candidates(as_of: date) -> list[Application]:
@@ -37,3 +37,8 @@ def subcases_in_progress() -> QuerySet[SubCase]:
     return (SubCase.objects.filter(status=SubCaseStatus.OPEN, application__status=ApplicationStatus.IN_PROGRESS)
             .select_related("application", "department")
             .order_by("promised_due", "pk"))
+
+
+def active_delegations(at: datetime):
+    """Delegations in force at ``at`` (the absent person's cases may be acted on by the delegate)."""
+    return Delegation.objects.filter(starts_at__lte=at, ends_at__gt=at)

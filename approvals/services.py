@@ -35,6 +35,7 @@ from approvals.choices import (
 from approvals.models import (
     Application,
     Decision,
+    Delegation,
     Extension,
     Licence,
     MaterialSubmission,
@@ -48,7 +49,7 @@ from approvals.models import (
 from portal.audit.services import record_change, snapshot
 from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
 from portal.catalogue.models import ItemVersion
-from portal.organisation.choices import SubjectType
+from portal.organisation.choices import Role, SubjectType
 from portal.organisation.identity import validate_id_number, validate_uscc
 from portal.transactions import service
 
@@ -316,29 +317,73 @@ def accept_application(application: Application, *, actor, opinion: str = "") ->
 
 
 @service
-def issue_one_time_notice(application: Application, *, actor, items: Iterable[Mapping[str, str]]) -> OneTimeNotice:
-    """Tell the applicant everything to supplement, once (art. 32)."""
-    items = [{"material": str(item["material"]).strip(), "requirement": str(item["requirement"]).strip()}
-             for item in items]
+def issue_one_time_notice(application: Application, *, actor, items: Iterable[Mapping[str, Any]]) -> OneTimeNotice:
+    """Tell the applicant everything to supplement, once (art. 32).
+
+    An item may name the checklist row it is about (``position``): a material that came in but
+    does not meet the requirement is then marked 需补正, so that it must be uploaded again before
+    the filing can go back to pre-review or be accepted.
+    """
+    items = [_notice_item(item) for item in items]
     if not items or any(not item["material"] or not item["requirement"] for item in items):
         raise ValidationError({"items": ["请逐项写明需要补正的材料及补正要求。"]})
+    positions = [item["position"] for item in items if "position" in item]
+    if len(positions) != len(set(positions)):
+        raise ValidationError({"items": ["同一材料只能告知一次，请把补正要求写在一起。"]})
 
     def check(locked: Application) -> None:
         if locked.notices.exists():
             raise transitions.TransitionRefused("一次性告知只能发出一次：请把需要补正的内容一次告知完整。")
+        listed = {m.position: m for m in locked.materials.filter(position__in=positions)}
+        unknown = sorted(set(positions) - set(listed))
+        if unknown:
+            raise ValidationError({"items": [f"申请材料清单中没有第 {unknown[0]} 项。"]})
+        for item in items:
+            if "position" in item:
+                # What the notice says about the row: never received, or received but not good enough.
+                state = listed[item["position"]].state
+                item["problem"] = "未提交" if state == MaterialState.MISSING else "不符合要求"
 
     locked = transitions.apply(application, "issue_one_time_notice", actor=actor, check=check,
                                data={"items": items})
+    for item in items:
+        if "position" in item:
+            material = locked.materials.select_for_update().get(position=item["position"])
+            if material.state != MaterialState.MISSING:
+                material.state, material.note = MaterialState.DEFICIENT, item["requirement"][:500]
+                material.save(update_fields=["state", "note"])
     notice = OneTimeNotice.objects.create(application=locked, issued_at=timezone.now(),
                                           issued_by_name=_name(actor), items=items)
     effects.announce(locked, "issue_one_time_notice")
     return notice
 
 
+def _notice_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {"material": str(item.get("material", "")).strip(),
+                               "requirement": str(item.get("requirement", "")).strip()}
+    if item.get("position") not in (None, ""):
+        try:
+            cleaned["position"] = int(item["position"])
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"items": ["材料序号应为整数。"]}) from error
+    return cleaned
+
+
 @service
 def resubmit_application(application: Application, *, actor) -> Application:
-    """The applicant has supplemented everything the notice asked for; back to pre-review."""
-    locked = transitions.apply(application, "resubmit", actor=actor)
+    """The applicant has supplemented everything the notice asked for; back to pre-review.
+
+    Refused while a required material is still missing or marked 需补正: the notice cannot be
+    issued a second time, so an incomplete resubmission could only end in 不予受理.
+    """
+
+    def check(locked: Application) -> None:
+        missing = missing_materials(locked)
+        if missing:
+            names = "、".join(m.name for m in missing)
+            raise transitions.TransitionRefused(f"以下必要材料尚未提交，请补齐后再提交：{names}。")
+
+    locked = transitions.apply(application, "resubmit", actor=actor, check=check)
     OneTimeNotice.objects.filter(application=locked, answered_at__isnull=True).update(answered_at=timezone.now())
     return locked
 
@@ -437,12 +482,136 @@ def _require_assignee(locked: Application, actor) -> None:
 
 def acts_for(actor, assignee_id: int) -> bool:
     """True when ``actor`` holds an active delegation from the assignee (away on leave)."""
-    from approvals.models import Delegation
+    from approvals.querysets import active_delegations
 
+    return active_delegations(timezone.now()).filter(from_user_id=assignee_id, to_user=actor).exists()
+
+
+# --- Delegation while someone is away (委托代办) ---------------------------------------------------
+
+
+def case_roles(user) -> set[str]:
+    """The case-handling posts a person holds (window, handler, reviewer, approver)."""
+    return {role for role in transitions.STEP_ROLES if role in user.role_codes}
+
+
+def may_manage_delegations_of(actor, person) -> bool:
+    """Who may set up or end a delegation for ``person``: the person themself; an approver of
+    their department (the head who also approves extensions, art. 42 — when someone falls ill,
+    the office must not wait for them to sign in); an admin whose scope covers them."""
+    from portal.organisation.models import User
+    from portal.scoping import CHANGE
+
+    if actor is None or not actor.is_active or actor.is_applicant or person.is_applicant:
+        return False
+    if actor.pk == person.pk or actor.is_superuser:
+        return True
+    if actor.department_id is not None and actor.department_id == person.department_id \
+            and Role.APPROVER in actor.role_codes:
+        return True
+    return Role.ADMIN in actor.role_codes and User.objects.restrict(actor, CHANGE).filter(pk=person.pk).exists()
+
+
+def _beijing_midnight(day: date):
+    from datetime import datetime, time
+
+    return datetime.combine(day, time.min, tzinfo=clocks.BEIJING)
+
+
+def delegation_days(delegation: Delegation) -> tuple[date, date]:
+    """The first and last calendar day (Beijing) a delegation covers."""
+    last_moment = delegation.ends_at - timedelta(microseconds=1)
+    return clocks.beijing_date(delegation.starts_at), clocks.beijing_date(last_moment)
+
+
+@service
+def create_delegation(*, from_user, to_user, starts_on: date, ends_on: date, reason: str, actor) -> Delegation:
+    """While ``from_user`` is away, ``to_user`` acts on the cases assigned to them (``acts_for``).
+
+    Whole days, Beijing time, from ``starts_on`` to ``ends_on`` inclusive, never backdated: an act
+    is judged by the delegation in force when it was taken. The delegate must be a colleague of
+    the same department holding every case-handling post of the absent person, so that each of
+    their cases can be taken; one person has one delegate at a time, and a delegate may not be
+    away (delegating) themselves in the same period.
+    """
+    from portal.audit.services import record_event
+    from portal.organisation.models import User
+
+    if not may_manage_delegations_of(actor, from_user):
+        raise PermissionDenied("只有本人、本部门批准人或管理员可以为其设置委托。")
+    reason = reason.strip()
+    errors: dict[str, list[str]] = {}
+    absent_roles = case_roles(from_user)
+    if not absent_roles:
+        errors["from_user"] = ["该人员不承担办件岗位，无需委托。"]
+    if to_user.pk == from_user.pk:
+        errors["to_user"] = ["不能委托给本人。"]
+    elif to_user.is_applicant or not to_user.is_active or to_user.department_id != from_user.department_id:
+        errors["to_user"] = ["受托人须为委托人所在部门的在岗工作人员。"]
+    elif absent_roles - case_roles(to_user):
+        posts = "、".join(str(Role(role).label) for role in transitions.STEP_ROLES
+                         if role in absent_roles - case_roles(to_user))
+        errors["to_user"] = [f"受托人须同样担任{posts}岗位，才能接办委托人的办件。"]
+    if starts_on < today():
+        errors["starts_on"] = ["开始日期不能早于今天（委托不能补登）。"]
+    if ends_on < starts_on:
+        errors["ends_on"] = ["结束日期不能早于开始日期。"]
+    if not reason:
+        errors["reason"] = ["请写明委托原因（如休假、出差）。"]
+    if errors:
+        raise ValidationError(errors)
+
+    starts_at, ends_at = _beijing_midnight(starts_on), _beijing_midnight(ends_on + timedelta(days=1))
+    # Both people's rows are locked (in a fixed order), so two managers acting at once cannot
+    # both pass the overlap checks below.
+    list(User.objects.select_for_update().filter(pk__in=[from_user.pk, to_user.pk]).order_by("pk"))
+    in_force_after = max(starts_at, timezone.now())
+    overlapping = Delegation.objects.filter(starts_at__lt=ends_at, ends_at__gt=in_force_after)
+    existing = overlapping.filter(from_user=from_user).select_related("to_user").first()
+    if existing is not None:
+        first, last = delegation_days(existing)
+        raise ValidationError({"starts_on": [
+            f"该期间已委托{existing.to_user}办理（{first:%Y-%m-%d} 至 {last:%Y-%m-%d}），请先撤销原委托或调整日期。"]})
+    if overlapping.filter(from_user=to_user).exists():
+        raise ValidationError({"to_user": ["受托人在该期间本人也已委托他人，不能接受委托。"]})
+
+    delegation = Delegation.objects.create(from_user=from_user, to_user=to_user, starts_at=starts_at,
+                                           ends_at=ends_at, reason=reason)
+    record_event("approvals.delegation.created", actor=actor, target=delegation,
+                 data={"from": from_user.get_username(), "to": to_user.get_username(),
+                       "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(), "reason": reason})
+    return delegation
+
+
+@service
+def revoke_delegation(delegation: Delegation, *, actor) -> Delegation | None:
+    """End a delegation early: one in force ends now; one not yet begun is withdrawn (deleted,
+    with its terms kept in the audit trail). Returns the ended delegation, or None if withdrawn."""
+    from portal.audit.services import record_event
+
+    locked = Delegation.objects.select_for_update().select_related("from_user", "to_user").filter(
+        pk=delegation.pk).first()
+    if locked is None:
+        raise transitions.TransitionRefused("该委托已撤销。")
+    if not may_manage_delegations_of(actor, locked.from_user):
+        raise PermissionDenied("只有本人、本部门批准人或管理员可以撤销该委托。")
     now = timezone.now()
-    return Delegation.objects.filter(
-        from_user_id=assignee_id, to_user=actor, starts_at__lte=now, ends_at__gt=now
-    ).exists()
+    if locked.ends_at <= now:
+        raise transitions.TransitionRefused("该委托已结束，无需撤销。")
+    first, last = delegation_days(locked)
+    terms = {"from": locked.from_user.get_username(), "to": locked.to_user.get_username(),
+             "starts_on": first.isoformat(), "ends_on": last.isoformat(), "reason": locked.reason}
+    if locked.starts_at >= now:
+        record_event("approvals.delegation.revoked", actor=actor, target=locked,
+                     data={**terms, "begun": False})
+        locked.delete()
+        return None
+    before = snapshot(locked, ["ends_at"])
+    locked.ends_at = now
+    locked.save(update_fields=["ends_at"])
+    record_change(locked, actor=actor, event_type="approvals.delegation.revoked", before=before,
+                  fields=["ends_at"], data={**terms, "begun": True})
+    return locked
 
 
 def claim_application(application: Application, *, actor) -> Application:
@@ -753,7 +922,7 @@ def claim_subcase(subcase: SubCase, *, actor) -> SubCase:
                                      changes=lambda locked: {"assignee": actor, "claimed_at": timezone.now()})
 
 
-@transaction.atomic
+@service
 def conclude_subcase(subcase: SubCase, *, actor, opinion: str, opinion_text: str) -> SubCase:
     """出具协办意见: the participating department agrees or disagrees, in writing and signed.
 

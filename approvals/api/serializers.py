@@ -107,6 +107,10 @@ class AcceptSerializer(serializers.Serializer):
 class NoticeItemSerializer(serializers.Serializer):
     material = serializers.CharField(allow_blank=True, max_length=200)
     requirement = serializers.CharField(allow_blank=True, max_length=1000)
+    position = serializers.IntegerField(
+        required=False, min_value=1,
+        help_text="材料清单序号：已提交但不符合要求的材料据此标记为“需补正”，申请人须重新提交",
+    )
 
 
 class OneTimeNoticeSerializer(serializers.Serializer):
