@@ -22,7 +22,7 @@ from approvals.transitions import STEP_ACTORS, STEP_ROLES, SUBCASE_ROLES
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role, UserKind
 from portal.organisation.models import User
-from portal.scoping import CHANGE, VIEW
+from portal.scoping import CHANGE, VIEW, within_scope
 
 
 def _staff_only(request):
@@ -36,12 +36,16 @@ def intake(request, code: str | None = None):
     _staff_only(request)
     if not request.user.has_role(Role.WINDOW_CLERK):
         raise PermissionDenied
-    versions = ItemVersion.objects.in_force().restrict(request.user, VIEW).select_related("department")
     query = request.GET.get("q", "").strip()
     if code is None:
+        versions = ItemVersion.objects.in_force().restrict(request.user, VIEW).select_related("department")
         results = versions.search(query).order_by("implementation_code")[:30] if query else []
         return render(request, "approvals/intake_search.html", {"query": query, "results": results})
-    version = get_object_or_404(versions, implementation_code=code)
+    # The item by its code, then the viewer's scope checked on the row (what ``restrict`` decides,
+    # without building its query on the hall's busiest page).
+    version = ItemVersion.objects.in_force().select_related("department").filter(implementation_code=code).first()
+    if version is None or not within_scope(request.user, version, VIEW):
+        raise Http404
     materials = version.content["materials"]
     form = forms.IntakeForm(request.POST or None, materials=materials)
     if request.method == "POST" and form.is_valid():

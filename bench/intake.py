@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.accounts import PASSWORD, applicant_username, clerk_username
 from bench.browser import Browser, Failure, exchange
+from bench.cpu import StackCpu
 from bench.filing import drive_filing
 from bench.load import closed_loop, latency_summary
 from portal.organisation.identity import uscc_check_character
@@ -63,8 +64,10 @@ def manage(*args: str, env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-async def drive_intake(port: int, clerks: list[Browser], concurrency: int, seconds: float) -> dict:
-    """Walk-ins accepted at the window, one POST each, by ``concurrency`` users sharing the clerks."""
+async def drive_intake(port: int, clerks: list[Browser], concurrency: int, seconds: float,
+                       cpu: StackCpu | None = None) -> dict:
+    """Walk-ins accepted at the window, one POST each, by ``concurrency`` users sharing the clerks;
+    with ``cpu``, also the CPU the whole stack spent per intake (see bench/cpu.py)."""
     latencies: list[float] = []
     counter = 0
 
@@ -86,9 +89,18 @@ async def drive_intake(port: int, clerks: list[Browser], concurrency: int, secon
             raise Failure("window intake", response)
         latencies.append(response.elapsed)
 
+    before, driver_before = (cpu.snapshot(), cpu.driver_seconds()) if cpu else (None, 0.0)
     run = await closed_loop(concurrency, seconds, intake_one)
+    cost = {}
+    if cpu and run.completed:
+        spent = {**cpu.seconds_between(before, cpu.snapshot()), "driver": cpu.driver_seconds() - driver_before}
+        per_intake = sum(spent.values()) / run.completed
+        cost = {"cpu_ms_per_intake": round(per_intake * 1000, 2),
+                "cpu_ms_per_intake_by_part": {part: round(seconds / run.completed * 1000, 2)
+                                              for part, seconds in spent.items()},
+                "capacity_per_s_on_idle_machine": round((os.cpu_count() or 1) / per_intake, 1)}
     return {"concurrency": concurrency, "completed": run.completed, "failed": run.failed,
-            "throughput_per_s": run.per_second(), **latency_summary(latencies), **run.failure_fields()}
+            "throughput_per_s": run.per_second(), **latency_summary(latencies), **cost, **run.failure_fields()}
 
 
 def document_timing(env: dict) -> dict:
@@ -130,7 +142,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        results = {"workers": workers, "seconds": DURATION_SECONDS, **asyncio.run(_drive_all(port))}
+        cpu = StackCpu(server.pid, urllib.parse.urlparse(env["DATABASE_URL"]).path.lstrip("/"))
+        results = {"workers": workers, "seconds": DURATION_SECONDS, **asyncio.run(_drive_all(port, cpu))}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -139,7 +152,7 @@ def main() -> None:
     _print_results(results)
 
 
-async def _drive_all(port: int) -> dict:
+async def _drive_all(port: int, cpu: StackCpu) -> dict:
     clerks = [Browser(port) for _ in range(CLERKS)]
     applicants = [Browser(port) for _ in range(APPLICANTS)]
     await asyncio.gather(*(clerk.sign_in(clerk_username(index), PASSWORD, next_path="/workspace/")
@@ -150,7 +163,7 @@ async def _drive_all(port: int) -> dict:
     await drive_filing(applicants, ITEM_CODE, WARM_UP_CONCURRENCY, WARM_UP_SECONDS)
     intake, filing = [], []
     for concurrency in CONCURRENCY_LEVELS:
-        intake.append(await drive_intake(port, clerks, concurrency, DURATION_SECONDS))
+        intake.append(await drive_intake(port, clerks, concurrency, DURATION_SECONDS, cpu))
         filing.append(await drive_filing(applicants, ITEM_CODE, concurrency, DURATION_SECONDS))
     return {"intake": intake, "filing": filing}
 
@@ -158,10 +171,18 @@ async def _drive_all(port: int) -> dict:
 def _print_results(results: dict) -> None:
     print(f"\nwindow intake through gunicorn ({results['workers']} workers) + PostgreSQL, "
           f"{DURATION_SECONDS:.0f} s per level (one POST per intake)")
-    print(f"{'concurrent':>10} {'done':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+    print(f"{'concurrent':>10} {'done':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+          f" {'CPU ms each':>11} {'capacity/s':>10}")
     for run in results["intake"]:
         print(f"{run['concurrency']:>10} {run['completed']:>7} {run['failed']:>6} {run['throughput_per_s']:>7} "
-              f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7}")
+              f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7} {run.get('cpu_ms_per_intake', '-'):>11} "
+              f"{run.get('capacity_per_s_on_idle_machine', '-'):>10}")
+    print("  CPU ms each: gunicorn, the database's backends and the load driver, per intake; capacity/s: the"
+          " cores over that cost, what the stack carries when nothing else runs on the machine")
+    for run in results["intake"]:
+        if "cpu_ms_per_intake_by_part" in run:
+            parts = ", ".join(f"{part} {ms} ms" for part, ms in run["cpu_ms_per_intake_by_part"].items())
+            print(f"  at {run['concurrency']} concurrent, CPU per intake: {parts}")
     print("\nonline filing, start to confirmation (per filing), and its requests one by one (p50/p95/p99)")
     print(f"{'concurrent':>10} {'filings':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
           f" {'requests':>8} {'req/s':>7} {'filing p50 ms':>13}")
