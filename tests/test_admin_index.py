@@ -28,4 +28,7 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     assert tasks["uploads: remove orphaned files"].task == "portal.uploads.tasks.remove_orphaned_files"
     assert tasks["outbox: drain"].expire_seconds == 55
     assert tasks["approvals: licence sweep"].task == "approvals.tasks.licence_sweep"
-    assert len(tasks) == 6
+    assert tasks["supervision: time-limit sweep"].task == "supervision.tasks.sweep_time_limits"
+    assert (tasks["supervision: time-limit sweep"].crontab.minute, tasks["supervision: time-limit sweep"].expire_seconds) == (
+        "*/5", 290)
+    assert len(tasks) == 7
