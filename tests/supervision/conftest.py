@@ -28,6 +28,27 @@ def drain_nudges(monkeypatch):
 
 
 @pytest.fixture
+def seeded_calendar(transactional_db):
+    """Transactional tests flush every table afterwards, the calendar's seed (a migration) with it;
+    seed it again, through the service, when a flush before this test emptied it."""
+    from portal.workdays import reset_cache
+    from portal.workdays.models import CalendarDay
+    from portal.workdays.services import seed_calendar
+
+    if not CalendarDay.objects.exists():
+        seed_calendar(actor=None)
+    reset_cache()
+
+
+def working_days_before(today: date, count: int) -> date:
+    """The working day ``count`` working days before ``today`` (ordinals: TIME_RULES.md §2)."""
+    from portal.workdays import ordinal_of
+    from portal.workdays.models import CalendarDay
+
+    return CalendarDay.objects.get(is_working=True, ordinal=ordinal_of(today) - count).date
+
+
+@pytest.fixture
 def eager_celery(settings):
     """Run tasks in-process (the calendar's publication hooks, enqueued after commit)."""
     from portal.celery import app
