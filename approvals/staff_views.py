@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -19,6 +20,7 @@ from approvals.transitions import STEP_ACTORS
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
+from supervision.querysets import with_time_lights
 
 
 def _staff_only(request):
@@ -90,10 +92,13 @@ def queue(request):
     _staff_only(request)
     user = request.user
     my_steps = [step for step, roles in STEP_ACTORS.items() if user.has_role(*roles)]
-    base = (Application.objects.restrict(user, VIEW).filter(status__in=[ApplicationStatus.IN_PROGRESS,
-                                                                         ApplicationStatus.APPROVED,
-                                                                         ApplicationStatus.REFUSED])
-            .select_related("item_version", "assignee").order_by("promised_due", "pk"))
+    # Most urgent first: fewest working days left on the promised limit, with its yellow/red light.
+    base = (with_time_lights(Application.objects.restrict(user, VIEW).filter(status__in=[ApplicationStatus.IN_PROGRESS,
+                                                                                          ApplicationStatus.APPROVED,
+                                                                                          ApplicationStatus.REFUSED]),
+                             on=services.today())
+            .select_related("item_version", "assignee")
+            .order_by(F("remaining_working_days").asc(nulls_last=True), "promised_due", "pk"))
     context = {
         "mine": base.filter(assignee=user),
         "waiting": base.filter(assignee__isnull=True, current_step__in=my_steps, department=user.department_id),

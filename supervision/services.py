@@ -66,6 +66,13 @@ def _lag_seconds(raised_at: datetime, crossed_on: date) -> float:
     return (raised_at - datetime.combine(crossed_on, clock_time.min, tzinfo=BEIJING)).total_seconds()
 
 
+def start_sweep_run(*, on: date, trigger: str) -> SweepRun:
+    """Record that a sweep of ``on`` has started, committed at once (outside the sweep's own
+    transaction when called outside one): if the worker dies, the health page shows a run that
+    started and never finished."""
+    return SweepRun.objects.create(swept_on=on, trigger=trigger)
+
+
 def sweep_time_limits(*, on: date | None = None, trigger: str = SweepTrigger.SCHEDULE) -> SweepRun:
     """Raise the yellow, red and statutory warnings every running clock lacks on ``on`` (today by
     default), clear those no longer holding, announce the new ones; return the run's record.
@@ -76,7 +83,7 @@ def sweep_time_limits(*, on: date | None = None, trigger: str = SweepTrigger.SCH
     """
     on = on or today()
     started = time.monotonic()
-    run = SweepRun.objects.create(swept_on=on, trigger=trigger)
+    run = start_sweep_run(on=on, trigger=trigger)
     with transaction.atomic():
         _serialise_sweeps()
         from approvals.querysets import running_clock_count
