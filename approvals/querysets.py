@@ -71,7 +71,8 @@ def running_clocks_sql(on: date, *, only_ids_sql: str = "", only_ids_params: Seq
 
     Joins, not loops: the calendar table is joined twice (the due date and ``on``), so the whole
     set is one hash join however many cases there are. ``only_ids_sql`` (a sub-SELECT of
-    application ids) narrows the set for callers that look at a few cases.
+    application ids, or an outer column for a correlated sub-select) narrows the set for callers
+    that look at a few cases.
     """
     from portal.catalogue.models import ItemVersion
 

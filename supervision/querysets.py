@@ -113,10 +113,14 @@ RED_HOLDS = "(k.promised_due < k.today)"  # the day after the promised due date 
 STATUTORY_HOLDS = "(k.statutory_due < k.today)"  # a separate, graver key event (§6)
 
 
-def _holding_condition() -> str:
-    return (f"((c.colour = '{WarningColour.YELLOW.value}' AND {YELLOW_HOLDS}) "
-            f"OR (c.colour = '{WarningColour.RED.value}' AND {RED_HOLDS}) "
-            f"OR (c.colour = '{WarningColour.STATUTORY.value}' AND {STATUTORY_HOLDS}))")
+ANY_HOLDS = f"({YELLOW_HOLDS} OR {RED_HOLDS} OR {STATUTORY_HOLDS})"
+
+
+def _holding_condition(colour: str = "c.colour") -> str:
+    """The line of the colour named by the SQL expression ``colour`` holds for the row k."""
+    return (f"(({colour} = '{WarningColour.YELLOW.value}' AND {YELLOW_HOLDS}) "
+            f"OR ({colour} = '{WarningColour.RED.value}' AND {RED_HOLDS}) "
+            f"OR ({colour} = '{WarningColour.STATUTORY.value}' AND {STATUTORY_HOLDS}))")
 
 
 def _raising_condition() -> str:
@@ -159,11 +163,14 @@ def raise_warnings_sql(source: ClockSource, *, on: date, run_id: int, raised_at:
     clocks_sql, params = source.running(on)
     table = _warning_table()
     sql = (
-        f"WITH classified AS ({_classified_sql(clocks_sql)}) "
+        # Only the cases past some line (a few per cent) meet the three colours: MATERIALIZED keeps
+        # the planner from crossing every case with them first (PostgreSQL 12+, SQLite 3.35+).
+        f"WITH classified AS ({_classified_sql(clocks_sql)}), "
+        f"crossing AS MATERIALIZED (SELECT * FROM classified k WHERE {ANY_HOLDS}) "
         f"INSERT INTO {table} (application_id, colour, epoch, department_id, sweep_run_id, raised_at, "
         f"crossed_on, remaining_working_days) "
         f"SELECT k.application_id, c.colour, k.epoch, k.department_id, %s, %s, {_crossed_on_sql()}, k.remaining "
-        f"FROM classified k CROSS JOIN ({_colours_sql()}) c "
+        f"FROM crossing k CROSS JOIN ({_colours_sql()}) c "
         f"WHERE {_raising_condition()} "
         f"ON CONFLICT (application_id, colour, epoch) DO NOTHING "
         f"RETURNING id, colour, department_id, crossed_on"
@@ -185,38 +192,38 @@ def raise_warnings(source: ClockSource, *, on: date, run_id: int, raised_at: dat
             for pk, colour, department_id, crossed_on in rows]
 
 
-def clear_warnings_sql(source: ClockSource, *, on: date, cleared_at: datetime) -> tuple[str, list]:
+def clear_warnings_sql(source: ClockSource, *, on: date, run_id: int, cleared_at: datetime) -> tuple[str, list]:
     """The UPDATE clearing current warnings whose line no longer holds.
 
     Kept: a colour still holding for the case's running clock in the same epoch, and every warning
     of a paused clock in its epoch (a stopped clock keeps its lights). Cleared: the rest — the case
     concluded or left the lifecycle, a new epoch began (extension), or the deadline moved back.
-    Only the cases with a current warning are looked at.
+
+    Only the current warnings are looked at — not those this run has just raised, which hold by
+    construction — each against its own case: the sub-selects are
+    correlated on the case's id, so each is a few primary-key look-ups. (Joining the current
+    warnings to their cases' clocks as two sets lets the planner, whose statistics lag behind a
+    sweep that has just inserted thousands of warnings, choose a nested loop over both: quadratic.)
     """
     table = _warning_table()
-    current_ids = f"SELECT w.application_id FROM {table} w WHERE w.cleared_at IS NULL"
-    clocks_sql, clock_params = source.running(on, only_ids_sql=current_ids)
-    paused_sql, paused_params = source.paused(only_ids_sql=current_ids)
+    this_case = f"{table}.application_id"
+    clocks_sql, clock_params = source.running(on, only_ids_sql=this_case)
+    paused_sql, paused_params = source.paused(only_ids_sql=this_case)
     sql = (
-        f"WITH classified AS ({_classified_sql(clocks_sql)}), "
-        f"holding AS (SELECT k.application_id, k.epoch, c.colour FROM classified k "
-        f"CROSS JOIN ({_colours_sql()}) c WHERE {_holding_condition()}), "
-        f"paused AS ({paused_sql}) "
         f"UPDATE {table} SET cleared_at = %s "
-        f"WHERE cleared_at IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM holding h WHERE h.application_id = {table}.application_id "
-        f"AND h.epoch = {table}.epoch AND h.colour = {table}.colour) "
-        f"AND NOT EXISTS (SELECT 1 FROM paused p WHERE p.application_id = {table}.application_id "
-        f"AND p.epoch = {table}.epoch) "
+        f"WHERE cleared_at IS NULL AND (sweep_run_id IS NULL OR sweep_run_id <> %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM ({_classified_sql(clocks_sql)}) k "
+        f"WHERE k.epoch = {table}.epoch AND {_holding_condition(f'{table}.colour')}) "
+        f"AND NOT EXISTS (SELECT 1 FROM ({paused_sql}) p WHERE p.epoch = {table}.epoch) "
         f"RETURNING id"
     )
-    return sql, [*clock_params, *paused_params, connection.ops.adapt_datetimefield_value(cleared_at)]
+    return sql, [connection.ops.adapt_datetimefield_value(cleared_at), run_id, *clock_params, *paused_params]
 
 
-def clear_warnings(source: ClockSource, *, on: date, cleared_at: datetime) -> int:
+def clear_warnings(source: ClockSource, *, on: date, run_id: int, cleared_at: datetime) -> int:
     """Clear in one statement; return how many. (Counted from RETURNING: Python's sqlite3 reports no
     rowcount for a statement that starts with WITH.)"""
-    sql, params = clear_warnings_sql(source, on=on, cleared_at=cleared_at)
+    sql, params = clear_warnings_sql(source, on=on, run_id=run_id, cleared_at=cleared_at)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return len(cursor.fetchall())

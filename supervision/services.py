@@ -94,7 +94,7 @@ def sweep_time_limits(*, on: date | None = None, trigger: str = SweepTrigger.SCH
         cleared = 0
         for source in querysets.clock_sources():
             raised += querysets.raise_warnings(source, on=on, run_id=run.pk, raised_at=raised_at)
-            cleared += querysets.clear_warnings(source, on=on, cleared_at=raised_at)
+            cleared += querysets.clear_warnings(source, on=on, run_id=run.pk, cleared_at=raised_at)
         for department_id in sorted({warning.department_id for warning in raised}):
             outbox.enqueue(NOTICE_KIND, key=f"supervision.sweep:{run.pk}:department:{department_id}",
                            payload={"sweep_run": run.pk, "department": department_id})
