@@ -95,7 +95,6 @@ def recreate_database(base_url: str, name: str) -> None:
 
 def drop_database(base_url: str, name: str) -> None:
     import psycopg2
-
     from django.db import connections
 
     connections.close_all()
