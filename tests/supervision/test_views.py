@@ -244,3 +244,14 @@ def test_the_workspace_links_supervisors_to_the_monitoring_list_and_admins_to_sw
     assert monitoring in pages["supervisor_city"] and health not in pages["supervisor_city"]
     assert monitoring in pages["admin_city"] and health in pages["admin_city"]
     assert monitoring not in pages["handler_a"]
+
+
+def test_monitoring_pages_read_in_english(client, lit, supervisor_city):
+    client.force_login(supervisor_city)
+    with at(2025, 10, 20, 9):
+        response = client.get(reverse("supervision:warnings"), HTTP_ACCEPT_LANGUAGE="en")
+
+    body = response.content.decode()
+    assert "<h1>Time-limit monitoring</h1>" in body
+    assert "at most 20% of the promised limit or 2 working days left" in body
+    assert '<span class="badge badge-red">Red warning</span>' in body
