@@ -21,7 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from approvals import services as approvals
 from approvals.clock import BEIJING
+from approvals.querysets import running_clock_count
 from portal.audit.services import record_change, record_event, snapshot
 from portal.organisation.choices import Role
 from portal.outbox import services as outbox
@@ -44,9 +46,8 @@ THRESHOLD_FIELDS = ["item", "yellow_percent", "yellow_days"]
 
 
 def today() -> date:
-    from approvals.services import today as approvals_today
-
-    return approvals_today()
+    """The Beijing date, as the approvals clock counts it (TIME_RULES.md §1)."""
+    return approvals.today()
 
 
 # --- The sweep -------------------------------------------------------------------------------------
@@ -86,8 +87,6 @@ def sweep_time_limits(*, on: date | None = None, trigger: str = SweepTrigger.SCH
     run = start_sweep_run(on=on, trigger=trigger)
     with transaction.atomic():
         _serialise_sweeps()
-        from approvals.querysets import running_clock_count
-
         scanned = running_clock_count()
         raised_at = timezone.now()
         raised: list[querysets.RaisedWarning] = []
@@ -128,9 +127,7 @@ def resweep_after_publication(year: int) -> None:
     """``WORKDAY_PUBLISHED_HOOKS`` entry (TIME_RULES.md §11): once a year's holidays are published,
     recompute the provisional deadlines (approvals' service), then re-evaluate every light on the
     recomputed deadlines. Idempotent: run again, it changes nothing."""
-    from approvals.services import recompute_provisional_deadlines
-
-    changed = recompute_provisional_deadlines()
+    changed = approvals.recompute_provisional_deadlines()
     logger.info("calendar year %s published: %d provisional deadlines recomputed", year, changed)
     sweep_time_limits(trigger=SweepTrigger.PUBLICATION)
 
