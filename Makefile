@@ -45,9 +45,11 @@ $(AXE):
 test: setup $(AXE)
 	scripts/with-test-services $(BIN)/pytest
 
-# Speed targets (not part of `make test`): window intake through gunicorn + PostgreSQL, documents.
+# Speed targets (not part of `make test`): window intake through gunicorn + PostgreSQL, documents,
+# and the time-limit sweep over BENCH_SWEEP_CASES (default 1,000,000) open applications.
 bench: setup
 	scripts/with-test-services $(BIN)/python bench/intake.py
+	scripts/with-test-services $(BIN)/python bench/sweep.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

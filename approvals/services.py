@@ -51,7 +51,7 @@ from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role, SubjectType
 from portal.organisation.identity import validate_id_number, validate_uscc
-from portal.transactions import service
+from portal.transactions import service, unit
 
 CHAINS = {
     ProcedureChain.FIVE_STEP: [StepKind.ACCEPT, StepKind.HANDLE, StepKind.REVIEW, StepKind.APPROVE,
@@ -959,6 +959,44 @@ def conclude_subcase(subcase: SubCase, *, actor, opinion: str, opinion_text: str
 
     announce_subcase(locked, "concluded")
     return locked
+
+
+def _recomputed_deadlines(application: Application) -> dict[str, Any]:
+    """The deadlines from today's calendar. A paused clock is taken as it stood when it stopped
+    (the open pause not counted), which is what ``pause_clock`` leaves on record."""
+    open_pause = next((pause for pause in application.pauses.all() if pause.ended_on is None), None)
+    computed = clock_of(application, on=open_pause.started_on if open_pause else None)
+    return {"promised_due": computed.promised_due, "statutory_due": computed.statutory_due,
+            "due_is_provisional": computed.provisional}
+
+
+def recompute_provisional_deadlines() -> int:
+    """TIME_RULES.md §11: once admins publish a year, every deadline that was computed over it
+    provisionally (weekends only) is computed again from the published calendar.
+
+    Called by the calendar's publication hook (at least once: idempotent, a second run finds
+    nothing to change). Each case moves through the guarded transition, so the change is locked
+    and audited; returns how many cases' deadlines changed.
+    """
+    from approvals.querysets import provisional_deadline_cases
+
+    changed = 0
+    for application in provisional_deadline_cases().prefetch_related("pauses"):
+        on_record = {"promised_due": application.promised_due, "statutory_due": application.statutory_due,
+                     "due_is_provisional": application.due_is_provisional}
+        if _recomputed_deadlines(application) == on_record:
+            continue  # still reaching into an unpublished year, or already recomputed
+        try:
+            with unit():
+                locked = transitions.apply(application, "recompute_deadlines", actor=None,
+                                           changes=_recomputed_deadlines,
+                                           data={"rule": "节假日安排发布后按正式日历重算期限"})
+                # A joint case's open sub-cases were counted over the same provisional days.
+                _refresh_subcase_deadlines(locked, actor=None)
+        except transitions.TransitionRefused:
+            continue  # concluded meanwhile: nothing left to recompute
+        changed += 1
+    return changed
 
 
 # --- Decision and conclusion ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ the case page (in Chinese), never as a 500, and nothing half-done is saved.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,6 +23,7 @@ from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role, UserKind
 from portal.organisation.models import User
 from portal.scoping import CHANGE, VIEW, within_scope
+from supervision.querysets import with_time_lights
 
 
 def _staff_only(request):
@@ -85,10 +86,13 @@ def queue(request):
     _staff_only(request)
     user = request.user
     my_steps = [step for step, roles in STEP_ACTORS.items() if user.has_role(*roles)]
-    base = (Application.objects.restrict(user, VIEW).filter(status__in=[ApplicationStatus.IN_PROGRESS,
-                                                                         ApplicationStatus.APPROVED,
-                                                                         ApplicationStatus.REFUSED])
-            .select_related("item_version", "assignee").order_by("promised_due", "pk"))
+    # Most urgent first: fewest working days left on the promised limit, with its yellow/red light.
+    base = (with_time_lights(Application.objects.restrict(user, VIEW).filter(status__in=[ApplicationStatus.IN_PROGRESS,
+                                                                                          ApplicationStatus.APPROVED,
+                                                                                          ApplicationStatus.REFUSED]),
+                             on=services.today())
+            .select_related("item_version", "assignee")
+            .order_by(F("remaining_working_days").asc(nulls_last=True), "promised_due", "pk"))
     # Cases of colleagues away on leave who delegated them to this user show up here too.
     delegators = active_delegations(timezone.now()).filter(to_user=user).values("from_user")
     context = {

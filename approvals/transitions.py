@@ -56,6 +56,8 @@ TRANSITIONS: dict[str, Transition] = {
     "pause": Transition("暂停计时", IN_PROGRESS, None, STEP_ROLES),
     "resume": Transition("恢复计时", IN_PROGRESS, None, (*STEP_ROLES, APPLICANT)),
     "extend": Transition("延期", IN_PROGRESS, None, (Role.APPROVER,)),
+    # TIME_RULES.md §11: a year's holidays published, provisional deadlines are computed again.
+    "recompute_deadlines": Transition("重算期限", (S.IN_PROGRESS, S.APPROVED, S.REFUSED), None, (SYSTEM,)),
     "approve": Transition("准予许可", IN_PROGRESS, S.APPROVED, (Role.APPROVER,)),
     "refuse": Transition("不予许可", IN_PROGRESS, S.REFUSED, (Role.APPROVER,)),
     "conclude": Transition("办结", (S.APPROVED, S.REFUSED), S.CONCLUDED,

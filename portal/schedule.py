@@ -37,6 +37,9 @@ SCHEDULE = [
           expires_seconds=55 * 60),
     # Seal the audit chains into the global chain and a signed file outside the database.
     Entry("audit: seal chains", "portal.audit.tasks.seal_audit_chain", minute="*/5", expires_seconds=290),
+    # Electronic monitoring: yellow/red time-limit lights, raised and cleared (DOMAIN.md §5).
+    Entry("supervision: time-limit sweep", "supervision.tasks.sweep_time_limits", minute="*/5",
+          expires_seconds=290),
     # Keep the working-day table two years ahead (weekends-only, provisional, until published).
     Entry("workdays: extend calendar", "portal.workdays.tasks.extend_calendar", minute="15", hour="3",
           expires_seconds=23 * 3600),

@@ -269,7 +269,10 @@ AUDIT_ENCRYPTION_KEY = env_str("AUDIT_ENCRYPTION_KEY")  # Fernet key; generated 
 # --- Working days ---------------------------------------------------------------------------
 # Dotted paths of callables run (by a task, after commit) when admins publish a year's schedule,
 # so that apps recompute their provisional deadlines. Apps add theirs; portal never imports them.
-WORKDAY_PUBLISHED_HOOKS: list[str] = []
+WORKDAY_PUBLISHED_HOOKS: list[str] = [
+    # Recompute approvals' provisional deadlines, then re-evaluate the time-limit lights on them.
+    "supervision.services.resweep_after_publication",
+]
 
 # --- Documents and seals -------------------------------------------------------------------
 # The signer behind the seal interface: a certificate file by default; a hardware token or a
@@ -292,6 +295,7 @@ ADMINISTRATIVE_COURT = env_str("ADMINISTRATIVE_COURT", "江州市江城区人民
 OUTBOX_HANDLERS: dict[str, str] = {
     "notification.send": "portal.notifications.delivery.deliver_notification",
     "approvals.document": "approvals.documents.produce_for_outbox",
+    "supervision.warning_notices": "supervision.notices.deliver_warning_notices",
 }
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.notifications.sms.LoggingSmsBackend")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG else

@@ -149,8 +149,9 @@ ROLE_MODEL_PERMISSIONS = {
         "organisation": ["region", "department", "servicehall", "window", "user"],
         "workdays": ["calendarday", "calendaryear"],
         "audit": ["auditentry", "sealblock"],
+        "supervision": ["warningthreshold", "timelimitwarning", "sweeprun"],
     },
-    Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"]},
+    Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"], "supervision": ["warningthreshold", "timelimitwarning"]},
 }
 
 
