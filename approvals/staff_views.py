@@ -215,17 +215,21 @@ def act(request, pk: int, action: str):
         raise Http404
     application = get_object_or_404(Application.objects.restrict(request.user, VIEW), pk=pk)
     form_class, perform = ACTIONS[action]
-    data = {}
-    if form_class is not None:
-        form = form_class(request.POST, application=application)
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect("approvals:staff_case", pk=pk)
-        data = form.cleaned_data
+    form = form_class(request.POST, application=application) if form_class is not None else None
+    _perform_on_case_page(request, pk, form, lambda data: perform(application, request.user, data))
+    return redirect("approvals:staff_case", pk=pk)
+
+
+def _perform_on_case_page(request, pk: int, form, perform) -> None:
+    """Validate the action's little form (if any) and call the service; every outcome becomes a
+    message on the case page, in Chinese."""
+    if form is not None and not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return
     try:
-        perform(application, request.user, data)
+        perform(form.cleaned_data if form is not None else {})
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -233,7 +237,6 @@ def act(request, pk: int, action: str):
         messages.error(request, str(error) or "您无权执行此操作。")
     else:
         messages.success(request, "已办理。")
-    return redirect("approvals:staff_case", pk=pk)
 
 
 SUBCASE_ACTIONS = {
@@ -318,24 +321,8 @@ def subcase_act(request, pk: int, subcase_pk: int, action: str):
         raise Http404
     subcase = get_object_or_404(SubCase.objects.restrict(request.user, VIEW), pk=subcase_pk, application_id=pk)
     form_class, perform = SUBCASE_ACTIONS[action]
-    data = {}
-    if form_class is not None:
-        form = form_class(request.POST)
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect("approvals:staff_case", pk=pk)
-        data = form.cleaned_data
-    try:
-        perform(subcase, request.user, data)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    except PermissionDenied as error:
-        messages.error(request, str(error) or "您无权执行此操作。")
-    else:
-        messages.success(request, "已办理。")
+    form = form_class(request.POST) if form_class is not None else None
+    _perform_on_case_page(request, pk, form, lambda data: perform(subcase, request.user, data))
     return redirect("approvals:staff_case", pk=pk)
 
 

@@ -109,13 +109,21 @@ def apply(
     ``changes(locked)`` returns the field values to set (computed under the lock).
     """
     transition = TRANSITIONS[action]
+    locked_rows = (Application.objects.select_for_update(of=("self",)).select_related("item_version"))
+    return _move(application, locked_rows, transition, f"approvals.application.{action}", "办件",
+                 check_actor=_check_actor, actor=actor, check=check, changes=changes, data=data)
+
+
+def _move(obj, locked_rows, transition: Transition, event_type: str, noun: str, *, check_actor, actor, check,
+          changes, data: dict[str, Any] | None, chain: str | None = None):
+    """The guarded move itself, for cases and sub-cases alike: lock the row, check the actor and
+    the move, apply the changes, save the changed fields, write the audit entry; one unit."""
     with unit():
-        locked = (Application.objects.select_for_update(of=("self",)).select_related("item_version")
-                  .get(pk=application.pk))
-        _check_actor(locked, transition, actor)
+        locked = locked_rows.get(pk=obj.pk)
+        check_actor(locked, transition, actor)
         if locked.status not in transition.sources:
             raise TransitionRefused(
-                f"办件当前状态为“{locked.get_status_display()}”，不能执行“{transition.label}”。",
+                f"{noun}当前状态为“{locked.get_status_display()}”，不能执行“{transition.label}”。",
                 code="invalid_transition",
             )
         if check is not None:
@@ -130,14 +138,15 @@ def apply(
             locked.save(update_fields=list(values))
         after = snapshot(locked, list(values))
         record_event(
-            f"approvals.application.{action}",
+            event_type,
             actor=actor,
             target=locked,
+            chain=chain,
             changes={name: [before[name], after[name]] for name in values if before[name] != after[name]},
             data=data or {},
         )
     for name in values:
-        setattr(application, name, getattr(locked, name))
+        setattr(obj, name, getattr(locked, name))
     return locked
 
 
@@ -174,36 +183,10 @@ def apply_subcase(
     lead's steps and every department's opinion) reads as one tamper-evident sequence.
     """
     transition = SUBCASE_TRANSITIONS[action]
-    with unit():
-        locked = SubCase.objects.select_for_update().get(pk=subcase.pk)
-        _check_subcase_actor(locked, transition, actor)
-        if locked.status not in transition.sources:
-            raise TransitionRefused(
-                f"协办件当前状态为“{locked.get_status_display()}”，不能执行“{transition.label}”。",
-                code="invalid_transition",
-            )
-        if check is not None:
-            check(locked)
-        values = dict(changes(locked)) if changes is not None else {}
-        if transition.target is not None:
-            values["status"] = transition.target
-        before = snapshot(locked, list(values))
-        for name, value in values.items():
-            setattr(locked, name, value)
-        if values:
-            locked.save(update_fields=list(values))
-        after = snapshot(locked, list(values))
-        record_event(
-            f"approvals.subcase.{action}",
-            actor=actor,
-            target=locked,
-            chain=chain_for(Application(pk=locked.application_id)),
-            changes={name: [before[name], after[name]] for name in values if before[name] != after[name]},
-            data={"department": locked.department_id, **(data or {})},
-        )
-    for name in values:
-        setattr(subcase, name, getattr(locked, name))
-    return locked
+    return _move(subcase, SubCase.objects.select_for_update(), transition, f"approvals.subcase.{action}", "协办件",
+                 check_actor=_check_subcase_actor, actor=actor, check=check, changes=changes,
+                 data={"department": subcase.department_id, **(data or {})},
+                 chain=chain_for(Application(pk=subcase.application_id)))
 
 
 def _check_subcase_actor(subcase: SubCase, transition: Transition, actor) -> None:
