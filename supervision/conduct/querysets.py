@@ -235,7 +235,7 @@ def supplement_pause_events() -> QuerySet:
         Pause.objects.filter(reason=PauseReason.SUPPLEMENT)
         .annotate(**_application_columns("application__"), c_kind=text(KeyEventKind.SUPPLEMENT_REQUESTED),
                   c_occurrence_key=Concat(text("pause:"), Cast("pk", output_field=TextField())),
-                  c_occurred_on=F("started_on"), c_occurred_at=Value(None, output_field=DateTimeField()),
+                  c_occurred_on=F("started_on"), c_occurred_at=Cast(Value(None), output_field=DateTimeField()),
                   c_detail=JSONObject(source=text("pause"), note=F("note"), issued_by=F("started_by_name")))
     )
 
