@@ -11,6 +11,7 @@ from approvals import services
 from portal.organisation.choices import Role
 from supervision.conduct.models import ConductRule
 from tests.approvals.conftest import (  # noqa: F401 (fixtures shared with the approval tests)
+    FOOD_MATERIALS,
     applicant_citizen,
     approver_a,
     at,
@@ -25,8 +26,8 @@ from tests.factories import ItemFactory, StaffFactory
 
 @pytest.fixture
 def food_item_b(bureau_b):
-    return ItemFactory(name="食品经营许可", department=bureau_b, level="district", statutory_limit=20,
-                       promised_limit=20, publish=True)
+    return ItemFactory(name="食品经营许可", department=bureau_b, level="district", materials=FOOD_MATERIALS,
+                       statutory_limit=20, promised_limit=20, publish=True)
 
 
 @pytest.fixture
