@@ -5,10 +5,10 @@ and the flag pages.
 The queries themselves live in ``supervision.conduct.querysets`` (one set-based query per rule).
 """
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
-import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
