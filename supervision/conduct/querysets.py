@@ -54,7 +54,8 @@ class SecondsBetween(Func):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         later, earlier = (compiler.compile(expression) for expression in self.get_source_expressions())
-        return (f"CAST((julianday({later[0]}) - julianday({earlier[0]})) * 86400 AS integer)",
+        # julianday is a float of days: round, or 30 s comes out as 29.999… and truncates to 29.
+        return (f"CAST(ROUND((julianday({later[0]}) - julianday({earlier[0]})) * 86400) AS integer)",
                 [*later[1], *earlier[1]])
 
 
