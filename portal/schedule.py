@@ -43,4 +43,10 @@ SCHEDULE = [
     # Keep the working-day table two years ahead (weekends-only, provisional, until published).
     Entry("workdays: extend calendar", "portal.workdays.tasks.extend_calendar", minute="15", hour="3",
           expires_seconds=23 * 3600),
+    # Key events (DOMAIN.md §5): 不予受理, 不予许可, 补正告知, 视为受理, 延期 into the ledger.
+    Entry("conduct: key events", "supervision.conduct.tasks.sweep_key_events", minute="*/15",
+          expires_seconds=14 * 60),
+    # Off-system processing (体外循环): every enabled rule, flags unique per rule, step and parameters.
+    Entry("conduct: off-system rules", "supervision.conduct.tasks.sweep_conduct_rules", minute="25",
+          expires_seconds=55 * 60),
 ]

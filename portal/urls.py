@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("approvals.applicant_urls")),
     path("", include("supervision.urls")),
+    path("supervision/conduct/", include("supervision.conduct.urls")),
     path("uploads/", include("portal.uploads.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("api/", include("portal.api_urls")),
