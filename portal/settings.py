@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portal",
     "approvals",
     "supervision",
+    "supervision.rectification",
     "enforcement",
     "intermediaries",
     "credit",
@@ -269,7 +270,10 @@ AUDIT_ENCRYPTION_KEY = env_str("AUDIT_ENCRYPTION_KEY")  # Fernet key; generated 
 # --- Working days ---------------------------------------------------------------------------
 # Dotted paths of callables run (by a task, after commit) when admins publish a year's schedule,
 # so that apps recompute their provisional deadlines. Apps add theirs; portal never imports them.
-WORKDAY_PUBLISHED_HOOKS: list[str] = []
+WORKDAY_PUBLISHED_HOOKS: list[str] = [
+    # Rectifications of bad reviews whose deadline reached into the year, counted on weekends only.
+    "supervision.rectification.services.recompute_provisional_deadlines",
+]
 
 # --- Documents and seals -------------------------------------------------------------------
 # The signer behind the seal interface: a certificate file by default; a hardware token or a

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("portal.catalogue.urls")),
     path("", include("approvals.urls")),
     path("", include("approvals.applicant_urls")),
+    path("supervision/rectification/", include("supervision.rectification.urls")),
     path("uploads/", include("portal.uploads.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("api/", include("portal.api_urls")),

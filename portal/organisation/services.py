@@ -149,8 +149,10 @@ ROLE_MODEL_PERMISSIONS = {
         "organisation": ["region", "department", "servicehall", "window", "user"],
         "workdays": ["calendarday", "calendaryear"],
         "audit": ["auditentry", "sealblock"],
+        "rectification": ["rectificationpolicy", "rectificationcase", "overduewarning"],
     },
-    Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"]},
+    Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"],
+                      "rectification": ["rectificationcase", "overduewarning"]},
 }
 
 
