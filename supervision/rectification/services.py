@@ -199,7 +199,7 @@ def open_for_rating(rating) -> RectificationCase | None:
     rated_on = beijing_date(rating.rated_at)
     deadline = deadline_for(rated_on, policy.deadline_working_days)
     case, created = insert_or_get(RectificationCase(
-        rating=rating, application=application, department=application.department,
+        rating_id=rating.pk, application=application, department=application.department,
         region_path=application.department.region.path, rated_on=rated_on,
         deadline_working_days=policy.deadline_working_days, deadline=deadline,
         deadline_is_provisional=deadline.provisional, callback_required=policy.callback_required_by_default,
@@ -207,6 +207,7 @@ def open_for_rating(rating) -> RectificationCase | None:
     ), "rating")
     if not created:
         return case
+    rating.rectification = case  # the caller's rating knows its case without another query
     case.application = application
     case.department = application.department
     _add_entry(case, EntryKind.OPENED, actor=None, text=rating.comment)
