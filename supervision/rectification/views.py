@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST, require_safe
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
 from supervision.rectification import forms, services, transitions
-from supervision.rectification.choices import RectificationStatus
 from supervision.rectification.models import RectificationCase
 
 PER_PAGE = 50

@@ -49,7 +49,7 @@ def market_handler_a(market_a):
 
 
 @pytest.fixture
-def conclude(food_item, applicant_citizen, clerk_district_a, handler_a, reviewer_a, approver_a):
+def conclude(food_item, applicant_citizen, clerk_district_a, handler_a, reviewer_a, approver_a):  # noqa: F811
     """Build a concluded case through the services, as production does (call it for each case)."""
 
     def build():
@@ -67,7 +67,7 @@ def conclude(food_item, applicant_citizen, clerk_district_a, handler_a, reviewer
 
 
 @pytest.fixture
-def rate(conclude, applicant_citizen):
+def rate(conclude, applicant_citizen):  # noqa: F811
     """Conclude a case and rate it ``level`` on ``RATED_ON`` (Beijing time); returns the rating."""
 
     def build(level: int, *, on=RATED_ON, comment="窗口态度差，让我跑了三趟"):
