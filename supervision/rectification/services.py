@@ -416,6 +416,7 @@ def sweep_overdue(*, on: date | None = None) -> dict[str, int]:
                 f"INSERT INTO {warnings_table} (case_id, department_id, deadline, raised_on, raised_at) "
                 f"SELECT rectification.id, rectification.department_id, rectification.deadline, %s, %s "
                 f"FROM {cases_table} rectification WHERE rectification.is_overdue "
+                f"AND NOT EXISTS (SELECT 1 FROM {warnings_table} warned WHERE warned.case_id = rectification.id) "
                 f"ON CONFLICT (case_id) DO NOTHING RETURNING id",
                 [on, now],
             )
