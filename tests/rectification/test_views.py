@@ -172,3 +172,20 @@ def test_a_callback_is_recorded_from_the_case_page(client, case, handler_a):
     assert "请按“年-月-日”填写回访日期。" in bad.content.decode()
     assert case.callbacks.count() == 1
     assert "申请人认可整改" in body and "电话回访" in body
+
+
+def test_admins_list_cases_and_set_the_policy_in_the_admin(client, case, admin_city):
+    from portal.audit.models import AuditEntry
+    from portal.organisation.services import ensure_role_groups
+
+    ensure_role_groups()
+    client.force_login(admin_city)
+
+    listing = client.get(reverse("admin:rectification_rectificationcase_changelist"))
+    added = client.post(reverse("admin:rectification_rectificationpolicy_add"),
+                        {"deadline_working_days": "12", "callback_required_by_default": "on"})
+
+    assert listing.status_code == 200 and case.application.receipt_number in listing.content.decode()
+    assert added.status_code == 302
+    assert services.current_policy().deadline_working_days == 12
+    assert AuditEntry.objects.filter(event_type="rectification.policy.changed").count() == 1
