@@ -1168,6 +1168,10 @@ def rate_application(application: Application, *, actor, level: int, comment: st
     rating = Rating.objects.create(application=locked, level=level, comment=comment.strip()[:1000],
                                    rated_at=timezone.now())
     record_event("approvals.application.rated", actor=actor, target=locked, data={"level": level})
+    # A bad review (差评) opens a rectification for the department, in this same transaction.
+    from supervision.rectification.services import open_for_rating
+
+    open_for_rating(rating)
     return rating
 
 

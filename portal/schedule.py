@@ -35,6 +35,9 @@ SCHEDULE = [
     # Administrative Licensing Law art. 32: filings left in pre-review are deemed accepted.
     Entry("approvals: deemed acceptance", "approvals.tasks.deem_overdue_filings_accepted", minute="7",
           expires_seconds=55 * 60),
+    # Bad reviews: rectifications past their working-day deadline are marked overdue and warned once.
+    Entry("rectification: overdue sweep", "supervision.rectification.tasks.sweep_overdue_rectifications",
+          minute="12", expires_seconds=55 * 60),
     # Seal the audit chains into the global chain and a signed file outside the database.
     Entry("audit: seal chains", "portal.audit.tasks.seal_audit_chain", minute="*/5", expires_seconds=290),
     # Electronic monitoring: yellow/red time-limit lights, raised and cleared (DOMAIN.md §5).

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "approvals",
     "supervision",
     "supervision.conduct",
+    "supervision.rectification",
     "enforcement",
     "intermediaries",
     "credit",
@@ -273,6 +274,8 @@ AUDIT_ENCRYPTION_KEY = env_str("AUDIT_ENCRYPTION_KEY")  # Fernet key; generated 
 WORKDAY_PUBLISHED_HOOKS: list[str] = [
     # Recompute approvals' provisional deadlines, then re-evaluate the time-limit lights on them.
     "supervision.services.resweep_after_publication",
+    # Rectifications of bad reviews whose deadline reached into the year, counted on weekends only.
+    "supervision.rectification.services.recompute_provisional_deadlines",
 ]
 
 # --- Documents and seals -------------------------------------------------------------------

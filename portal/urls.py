@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("approvals.applicant_urls")),
     path("", include("supervision.urls")),
     path("supervision/conduct/", include("supervision.conduct.urls")),
+    path("supervision/rectification/", include("supervision.rectification.urls")),
     path("uploads/", include("portal.uploads.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("api/", include("portal.api_urls")),

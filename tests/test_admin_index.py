@@ -34,6 +34,9 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     purge_outbox = tasks["outbox: purge delivered"]
     assert (purge_outbox.task, purge_outbox.crontab.minute, purge_outbox.crontab.hour,
             purge_outbox.expire_seconds) == ("portal.outbox.tasks.purge_delivered_outbox", "50", "4", 23 * 3600)
+    rectification = tasks["rectification: overdue sweep"]
+    assert (rectification.task, rectification.crontab.minute, rectification.expire_seconds) == (
+        "supervision.rectification.tasks.sweep_overdue_rectifications", "12", 55 * 60)
     assert tasks["supervision: time-limit sweep"].task == "supervision.tasks.sweep_time_limits"
     assert (tasks["supervision: time-limit sweep"].crontab.minute, tasks["supervision: time-limit sweep"].expire_seconds) == (
         "*/5", 290)

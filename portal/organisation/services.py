@@ -150,8 +150,10 @@ ROLE_MODEL_PERMISSIONS = {
         "workdays": ["calendarday", "calendaryear"],
         "audit": ["auditentry", "sealblock"],
         "supervision": ["warningthreshold", "timelimitwarning", "sweeprun"],
+        "rectification": ["rectificationpolicy", "rectificationcase", "overduewarning"],
     },
-    Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"], "supervision": ["warningthreshold", "timelimitwarning"]},
+    Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"], "supervision": ["warningthreshold", "timelimitwarning"],
+                      "rectification": ["rectificationcase", "overduewarning"]},
 }
 
 
