@@ -30,13 +30,20 @@ EFFECTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def announce(application: Application, event: str, *, reason: str = "", documents: tuple[str, ...] = ()) -> None:
-    """Enqueue the notification and documents of ``event`` (inside the caller's transaction)."""
+def announce(application: Application, event: str, *, reason: str = "", documents: tuple[str, ...] = (),
+             tell_applicant: bool = True) -> None:
+    """Enqueue the notification and documents of ``event`` (inside the caller's transaction).
+
+    ``tell_applicant=False`` makes the documents only: a walk-in at the window hears the outcome
+    there and in one message after it, not a "received" message a moment before it.
+    """
     from portal.notifications.services import notify
 
     subject, body, default_documents = EFFECTS[event]
     for kind in (*default_documents, *documents):
         enqueue_document(application, kind)
+    if not tell_applicant:
+        return
     text = body.format(item=application.item_version.name, receipt=application.receipt_number or "",
                        due=f"{application.promised_due:%Y-%m-%d}" if application.promised_due else "", reason=reason)
     applicant = application.applicant

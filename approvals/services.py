@@ -175,6 +175,7 @@ def start_application(
             material.state = MaterialState.PROVIDED
         materials.append(material)
     MaterialSubmission.objects.bulk_create(materials)
+    transitions.hold(application)  # the unit's own new row: the filing's next move needs no re-read
     from portal.audit.services import record_event
 
     record_event("approvals.application.created", actor=actor, target=application,
@@ -242,8 +243,11 @@ def missing_materials(application: Application) -> list[MaterialSubmission]:
 
 
 @service
-def submit_application(application: Application, *, actor) -> Application:
-    """Online filing reaches pre-review; materials count as received per TIME_RULES §4."""
+def submit_application(application: Application, *, actor, tell_applicant: bool = True) -> Application:
+    """Online filing reaches pre-review; materials count as received per TIME_RULES §4.
+
+    ``tell_applicant=False``: the receipt is made but no "received" message is sent (the window's
+    intake, which decides at once and tells the outcome)."""
     now = timezone.now()
 
     def changes(locked: Application) -> dict[str, Any]:
@@ -254,7 +258,7 @@ def submit_application(application: Application, *, actor) -> Application:
         }
 
     locked = transitions.apply(application, "submit", actor=actor, changes=changes)
-    effects.announce(locked, "submit")
+    effects.announce(locked, "submit", tell_applicant=tell_applicant)
     return locked
 
 
@@ -411,7 +415,7 @@ def intake_at_window(version: ItemVersion, *, actor, subject_type: str, applican
         version, actor=actor, subject_type=subject_type, applicant_name=applicant_name,
         identity_code=identity_code, contact_phone=contact_phone, channel=Channel.WINDOW, provided=provided,
     )
-    application = submit_application(application, actor=actor)
+    application = submit_application(application, actor=actor, tell_applicant=False)
     if outcome == "accept":
         return accept_application(application, actor=actor)
     if outcome == "refuse":

@@ -20,7 +20,7 @@ from approvals.models import Application, SubCase
 from portal.audit.services import chain_for, record_event, snapshot
 from portal.organisation.choices import Role
 from portal.scoping import VIEW, within_scope
-from portal.transactions import unit
+from portal.transactions import savepoint_state, still_written, unit, unit_memo
 
 APPLICANT = "applicant"  # the applicant who owns the application (or staff filing for them)
 SYSTEM = "system"  # sweeps and tasks only (actor None)
@@ -114,12 +114,30 @@ def apply(
                  check_actor=_check_actor, actor=actor, check=check, changes=changes, data=data)
 
 
+def hold(instance) -> None:
+    """Note that ``instance`` is this unit's own row: created by it, or locked and saved by a move.
+    A later move in the same unit on this very object uses it as it is instead of reading and
+    locking the row again (nobody else can change it before the unit ends, and every move saves
+    what it changes on it). A service that changes the row by other means must not hold it."""
+    memo = unit_memo()
+    if memo is not None:
+        memo[("held", type(instance), instance.pk)] = (instance, savepoint_state())
+
+
+def _held(obj):
+    memo = unit_memo()
+    held = memo.get(("held", type(obj), obj.pk)) if memo is not None else None
+    if held is not None and held[0] is obj and still_written(held[1]):
+        return obj
+    return None
+
+
 def _move(obj, locked_rows, transition: Transition, event_type: str, noun: str, *, check_actor, actor, check,
           changes, data: dict[str, Any] | None, chain: str | None = None):
     """The guarded move itself, for cases and sub-cases alike: lock the row, check the actor and
     the move, apply the changes, save the changed fields, write the audit entry; one unit."""
     with unit():
-        locked = locked_rows.get(pk=obj.pk)
+        locked = _held(obj) or locked_rows.get(pk=obj.pk)
         check_actor(locked, transition, actor)
         if locked.status not in transition.sources:
             raise TransitionRefused(
@@ -137,6 +155,7 @@ def _move(obj, locked_rows, transition: Transition, event_type: str, noun: str, 
         if values:
             locked.save(update_fields=list(values))
         after = snapshot(locked, list(values))
+        hold(locked)
         record_event(
             event_type,
             actor=actor,
