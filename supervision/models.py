@@ -123,6 +123,13 @@ class TimeLimitWarning(models.Model):
         "approvals.Application", verbose_name=_("办件"), on_delete=models.PROTECT, related_name="time_limit_warnings",
         db_index=False,
     )
+    # Set for a joint case's sub-case (TIME_RULES §10): the participating department's own light on
+    # its own promised limit, in the case's deadline epoch. Empty for the case's own warnings.
+    # No index of its own: the partial unique constraint's index leads with it.
+    sub_case = models.ForeignKey(
+        "approvals.SubCase", verbose_name=_("协办件"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="time_limit_warnings", db_index=False,
+    )
     colour = models.CharField(_("预警类型"), max_length=16, choices=WarningColour.choices)
     epoch = models.PositiveSmallIntegerField(_("期限轮次"))
     department = models.ForeignKey(
@@ -148,9 +155,15 @@ class TimeLimitWarning(models.Model):
         verbose_name_plural = _("时限预警")
         ordering = ["-raised_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "colour", "epoch"],
+            # The case's own lights, and each sub-case's: once per colour and epoch each.
+            models.UniqueConstraint(fields=["application", "colour", "epoch"], condition=Q(sub_case__isnull=True),
                                     name="warning_once_per_case_colour_epoch"),
+            models.UniqueConstraint(fields=["sub_case", "colour", "epoch"], condition=Q(sub_case__isnull=False),
+                                    name="warning_once_per_subcase_colour_epoch"),
             models.CheckConstraint(condition=Q(colour__in=WarningColour.values), name="warning_colour_valid"),
+            # Passing the statutory limit is the case's event (TIME_RULES §6, §10), never a sub-case's.
+            models.CheckConstraint(condition=Q(sub_case__isnull=True) | ~Q(colour=WarningColour.STATUTORY),
+                                   name="warning_statutory_only_for_cases"),
         ]
         indexes = [
             # What is lit now: the sweep's clearing statement and the supervisors' list.
@@ -159,4 +172,5 @@ class TimeLimitWarning(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_colour_display()} {self.application_id}#{self.epoch}"
+        of_subcase = f"/{self.sub_case_id}" if self.sub_case_id else ""
+        return f"{self.get_colour_display()} {self.application_id}{of_subcase}#{self.epoch}"
