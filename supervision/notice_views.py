@@ -94,7 +94,12 @@ def notice_detail(request, pk: int):
     return render(request, "supervision/notice_detail.html", context)
 
 
-def _run(request, action) -> None:
+DONE = {"issue": "督办通知书已签发，已通知被督办部门；加盖电子签章的文书正在生成。",
+        "explain": "说明理由已提交，等待监察人员审查。", "accept": "已认定理由成立。",
+        "fault": "已认定过错责任并通知被督办部门。", "appeal": "申诉已提交，等待复核。", "decide": "已作出复核结论。"}
+
+
+def _run(request, action, done: str) -> None:
     """Call the service; refusals become messages on the notice page, permissions a 403."""
     try:
         action()
@@ -102,7 +107,7 @@ def _run(request, action) -> None:
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, "已办理。")
+        messages.success(request, DONE[done])
 
 
 def _form_errors(request, form) -> None:
@@ -115,7 +120,7 @@ def _form_errors(request, form) -> None:
 @require_POST
 def issue(request, pk: int):
     notice = get_object_or_404(visible_notices(request.user), pk=pk)
-    _run(request, lambda: notice_services.issue_notice(notice, actor=request.user))
+    _run(request, lambda: notice_services.issue_notice(notice, actor=request.user), "issue")
     return redirect("supervision:notice", pk=pk)
 
 
@@ -137,7 +142,7 @@ def item_action(request, pk: int, action: str):
     else:
         raise PermissionDenied
     if form.is_valid():
-        _run(request, lambda: call(form.cleaned_data))
+        _run(request, lambda: call(form.cleaned_data), action)
     else:
         _form_errors(request, form)
     return redirect("supervision:notice", pk=item.notice_id)
@@ -159,7 +164,7 @@ def fault_action(request, pk: int, action: str):
     else:
         raise PermissionDenied
     if form.is_valid():
-        _run(request, lambda: call(form.cleaned_data))
+        _run(request, lambda: call(form.cleaned_data), action)
     else:
         _form_errors(request, form)
     return redirect("supervision:notice", pk=fault.item.notice_id)

@@ -17,8 +17,8 @@ from approvals.models import Application
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
 from supervision import querysets, services
-from supervision.choices import WarningColour
-from supervision.models import SweepRun, TimeLimitWarning
+from supervision.choices import NoticeStatus, WarningColour
+from supervision.models import SupervisionNotice, SweepRun, TimeLimitWarning
 
 # The sweep runs every five minutes (portal/schedule.py): three missed runs make it stale.
 SWEEP_STALE_AFTER = timedelta(minutes=15)
@@ -62,6 +62,8 @@ def warnings(request):
     context = {
         "page": Paginator(lit, PAGE_SIZE).get_page(request.GET.get("page")),
         "subcases": subcases[:PAGE_SIZE],
+        "drafts_waiting": SupervisionNotice.objects.restrict(user, VIEW).filter(status=NoticeStatus.DRAFT).count()
+        if user.has_role(Role.SUPERVISOR) else None,
         "colour": colour,
         "colours": WarningColour.choices,
         "counts": [(value, label, counts.get(value, 0)) for value, label in WarningColour.choices],
