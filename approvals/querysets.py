@@ -121,6 +121,54 @@ def paused_clocks_sql(*, only_ids_sql: str = "", only_ids_params: Sequence = ())
     return sql, [*params, *only_ids_params]
 
 
+def running_subcase_clocks_sql(on: date, *, only_ids_sql: str = "", only_ids_params: Sequence = ()) -> tuple[str, list]:
+    """A SELECT of every open sub-case of a joint case in progress whose clock runs on ``on``
+    (TIME_RULES §10: each department's sub-case lights up on its own promised limit).
+
+    The columns of ``running_clocks_sql``, plus ``sub_case_id``; ``department_id`` is the
+    participating department, ``epoch`` the case's deadline epoch (an extension reaches the open
+    sub-cases too and starts a new epoch for them as well), ``promised_limit`` and
+    ``limit_in_force`` the sub-case's own (with the extension it received), ``promised_due`` its
+    stored due date (kept equal to ``approvals.services.subcase_clock_of``). ``statutory_due`` is
+    NULL: passing the statutory limit is the case's event, not a department's. A sub-case whose
+    case is paused does not age, as the case does not. ``only_ids_sql`` narrows by sub-case id.
+    """
+    from portal.catalogue.models import ItemVersion
+
+    narrowed = f" AND s.id IN ({only_ids_sql})" if only_ids_sql else ""
+    sql = (
+        "SELECT s.id AS sub_case_id, s.application_id AS application_id, s.department_id AS department_id, "
+        "v.item_id AS item_id, a.deadline_epoch AS epoch, s.started_on AS accepted_on, "
+        "s.promised_limit AS promised_limit, "
+        "CAST(s.promised_limit + s.extension_days AS INTEGER) AS limit_in_force, "
+        "s.promised_due AS promised_due, CAST(NULL AS DATE) AS statutory_due, "
+        "due_day.ordinal AS due_ordinal, today.date AS today, due_day.ordinal - today.ordinal AS remaining "
+        f"FROM {SubCase._meta.db_table} s "
+        f"JOIN {Application._meta.db_table} a ON a.id = s.application_id "
+        f"JOIN {ItemVersion._meta.db_table} v ON v.id = a.item_version_id "
+        f"JOIN {CALENDAR_DAY_TABLE} due_day ON due_day.date = s.promised_due "
+        f"JOIN {CALENDAR_DAY_TABLE} today ON today.date = %s "
+        f"WHERE s.status = %s AND a.status = %s AND NOT a.is_paused{narrowed}"
+    )
+    return sql, [on, str(SubCaseStatus.OPEN), str(ApplicationStatus.IN_PROGRESS), *only_ids_params]
+
+
+def paused_subcase_clocks_sql(*, only_ids_sql: str = "", only_ids_params: Sequence = ()) -> tuple[str, list]:
+    """A SELECT of ``sub_case_id, epoch`` of the open sub-cases whose case's clock is paused:
+    their lights stay as they were when the clock stopped."""
+    narrowed = f" AND s.id IN ({only_ids_sql})" if only_ids_sql else ""
+    sql = (f"SELECT s.id AS sub_case_id, a.deadline_epoch AS epoch FROM {SubCase._meta.db_table} s "
+           f"JOIN {Application._meta.db_table} a ON a.id = s.application_id "
+           f"WHERE s.status = %s AND a.status = %s AND a.is_paused{narrowed}")
+    return sql, [str(SubCaseStatus.OPEN), str(ApplicationStatus.IN_PROGRESS), *only_ids_params]
+
+
+def running_subcase_clock_count() -> int:
+    """How many sub-cases a sweep looks at: open, their case in progress and not paused."""
+    return SubCase.objects.filter(status=SubCaseStatus.OPEN, application__status=ApplicationStatus.IN_PROGRESS,
+                                  application__is_paused=False).count()
+
+
 def running_clock_count() -> int:
     """How many cases a sweep looks at: accepted, unconcluded, clock not paused."""
     return Application.objects.filter(status__in=CLOCK_RUNNING_STATUSES, accepted_on__isnull=False,

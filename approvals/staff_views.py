@@ -23,7 +23,7 @@ from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role, UserKind
 from portal.organisation.models import User
 from portal.scoping import CHANGE, VIEW, within_scope
-from supervision.querysets import with_time_lights
+from supervision.querysets import with_subcase_lights, with_time_lights
 
 
 def _staff_only(request):
@@ -105,7 +105,8 @@ def queue(request):
     }
     if user.department_id is not None and user.has_role(*SUBCASE_ROLES):
         # Joint cases led elsewhere: this department's open sub-cases (协办件).
-        subcases = (SubCase.objects.restrict(user, VIEW)
+        # Each with its own light on its own promised limit (TIME_RULES §10).
+        subcases = (with_subcase_lights(SubCase.objects.restrict(user, VIEW), on=services.today())
                     .filter(department=user.department_id, status=SubCaseStatus.OPEN,
                             application__status=ApplicationStatus.IN_PROGRESS)
                     .select_related("application__item_version", "application__department", "assignee")

@@ -69,7 +69,7 @@ FROM k CROSS JOIN (VALUES ('yellow'), ('red'), ('statutory')) AS c(colour)
 WHERE (c.colour = 'yellow' AND k.promised_limit > 0 AND k.remaining <= k.yellow_days AND k.promised_due >= k.today)
    OR (c.colour = 'red' AND k.promised_due < k.today)
    OR (c.colour = 'statutory' AND k.statutory_due < k.today)
-ON CONFLICT (application_id, colour, epoch) DO NOTHING
+ON CONFLICT (application_id, colour, epoch) WHERE sub_case_id IS NULL DO NOTHING
 """
 
 

@@ -300,6 +300,7 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "notification.send": "portal.notifications.delivery.deliver_notification",
     "approvals.document": "approvals.documents.produce_for_outbox",
     "supervision.warning_notices": "supervision.notices.deliver_warning_notices",
+    "supervision.document": "supervision.documents.produce_for_outbox",
 }
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.notifications.sms.LoggingSmsBackend")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG else

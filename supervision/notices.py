@@ -3,6 +3,8 @@
 - **Yellow** goes to the department's fixed contact person (固定联系人: ``Department.contact_*``)
   by SMS and email. A department with no contact on record falls back to its approvers (批准人),
   who answer for its cases, in their inbox, by email and SMS.
+- A joint case's **sub-case** warning goes to its participating department in the same way (its
+  contact, else its approvers): the department answers for its own promise (TIME_RULES §10).
 - **Red** and **statutory** go to the same people and to the supervisors (监察人员) whose region
   covers the department: the monitoring centre, which follows up with a supervision notice.
 
@@ -43,6 +45,8 @@ LINES = {
     WarningColour.RED: "{receipt}「{item}」承诺办结日 {due}",
     WarningColour.STATUTORY: "{receipt}「{item}」法定期限 {statutory_due}",
 }
+# A sub-case's warning: the participating department's part of a joint case (协办件).
+SUBCASE_LINE = "{line}（并联审批协办件）"
 CLOSINGS = {
     WarningColour.YELLOW: "请抓紧办理，确保在承诺时限内办结。",
     WarningColour.RED: "请立即办理，并就超期原因书面说明理由。",
@@ -94,12 +98,15 @@ def message_for(colour: str, department: Department, warnings: list[TimeLimitWar
     lines = []
     for warning in warnings[:MAX_LISTED]:
         application = warning.application
-        lines.append(LINES[colour].format(
+        # A sub-case's line: the department's own promise on the joint case (TIME_RULES §10).
+        promised_due = warning.sub_case.promised_due if warning.sub_case_id else application.promised_due
+        line = LINES[colour].format(
             receipt=application.receipt_number, item=application.item_version.name,
             remaining=warning.remaining_working_days,
-            due=f"{application.promised_due:%Y-%m-%d}" if application.promised_due else "—",
+            due=f"{promised_due:%Y-%m-%d}" if promised_due else "—",
             statutory_due=f"{application.statutory_due:%Y-%m-%d}" if application.statutory_due else "—",
-        ))
+        )
+        lines.append(SUBCASE_LINE.format(line=line) if warning.sub_case_id else line)
     more = f"等 {len(warnings)} 件" if len(warnings) > MAX_LISTED else ""
     body = f"{department.name}：{'；'.join(lines)}{more}。{CLOSINGS[colour]}"
     return SUBJECTS[colour].format(count=len(warnings)), body
@@ -116,7 +123,7 @@ def deliver_warning_notices(payload: dict, key: str) -> None:
     with transaction.atomic():
         warnings = list(
             TimeLimitWarning.objects.filter(sweep_run_id=run_id, department_id=department_id)
-            .select_related("application__item_version")
+            .select_related("application__item_version", "sub_case")
             .order_by("remaining_working_days", "pk")
         )
         if not warnings:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Value, When
 
 from portal.scoping import ScopedQuerySet
 from portal.workdays.querysets import CALENDAR_DAY_TABLE
@@ -35,6 +35,14 @@ class TimeLimitWarningQuerySet(ScopedQuerySet):
     def current(self) -> TimeLimitWarningQuerySet:
         """Lit now: not cleared by a sweep."""
         return self.filter(cleared_at__isnull=True)
+
+    def of_cases(self) -> TimeLimitWarningQuerySet:
+        """The cases' own warnings (not their sub-cases')."""
+        return self.filter(sub_case__isnull=True)
+
+    def of_subcases(self) -> TimeLimitWarningQuerySet:
+        """Joint cases' sub-cases' warnings (TIME_RULES §10)."""
+        return self.filter(sub_case__isnull=False)
 
     def with_severity(self) -> TimeLimitWarningQuerySet:
         return self.annotate(severity=severity_expression("colour"))
@@ -52,11 +60,28 @@ def severity_expression(field: str) -> Case:
 class ClockSource:
     """Where running clocks come from, as SQL: ``running(on, only_ids_sql, only_ids_params)``
     selects the columns documented on ``approvals.querysets.running_clocks_sql``; ``paused(...)``
-    selects ``application_id, epoch`` of the cases whose clocks are stopped."""
+    selects ``<key>, epoch`` of the clocks that are stopped.
+
+    ``key`` is the warning's column that names the clock: ``application_id`` for a case,
+    ``sub_case_id`` for a joint case's sub-case. Each source has its own partial unique index
+    (``warning_once_per_case_colour_epoch`` over the case's own warnings,
+    ``warning_once_per_subcase_colour_epoch`` over the sub-cases'), which the INSERT names as
+    its conflict target.
+    """
 
     name: str
     running: Callable[..., tuple[str, list]]
     paused: Callable[..., tuple[str, list]]
+    key: str = "application_id"
+
+    @property
+    def is_subcase(self) -> bool:
+        return self.key == "sub_case_id"
+
+    @property
+    def own_rows(self) -> str:
+        """The condition on a warning row that it belongs to this kind of source."""
+        return "sub_case_id IS NOT NULL" if self.is_subcase else "sub_case_id IS NULL"
 
 
 def application_source() -> ClockSource:
@@ -65,8 +90,15 @@ def application_source() -> ClockSource:
     return ClockSource("application", running_clocks_sql, paused_clocks_sql)
 
 
+def subcase_source() -> ClockSource:
+    """Joint cases' open sub-cases (TIME_RULES §10), on their own promised limits."""
+    from approvals.querysets import paused_subcase_clocks_sql, running_subcase_clocks_sql
+
+    return ClockSource("subcase", running_subcase_clocks_sql, paused_subcase_clocks_sql, key="sub_case_id")
+
+
 def clock_sources() -> list[ClockSource]:
-    return [application_source()]
+    return [application_source(), subcase_source()]
 
 
 # --- The classification, as SQL fragments over a classified row ``k`` and a colour ``c`` --------------
@@ -162,17 +194,22 @@ def raise_warnings_sql(source: ClockSource, *, on: date, run_id: int, raised_at:
     """The INSERT of the warnings every running clock of ``source`` lacks on ``on``."""
     clocks_sql, params = source.running(on)
     table = _warning_table()
+    # A sub-case's warning names its case too (the case's page and the lists join on it).
+    key_columns = "application_id, sub_case_id" if source.is_subcase else "application_id"
+    key_values = "k.application_id, k.sub_case_id" if source.is_subcase else "k.application_id"
     sql = (
         # Only the cases past some line (a few per cent) meet the three colours: MATERIALIZED keeps
         # the planner from crossing every case with them first (PostgreSQL 12+, SQLite 3.35+).
         f"WITH classified AS ({_classified_sql(clocks_sql)}), "
         f"crossing AS MATERIALIZED (SELECT * FROM classified k WHERE {ANY_HOLDS}) "
-        f"INSERT INTO {table} (application_id, colour, epoch, department_id, sweep_run_id, raised_at, "
+        f"INSERT INTO {table} ({key_columns}, colour, epoch, department_id, sweep_run_id, raised_at, "
         f"crossed_on, remaining_working_days) "
-        f"SELECT k.application_id, c.colour, k.epoch, k.department_id, %s, %s, {_crossed_on_sql()}, k.remaining "
+        f"SELECT {key_values}, c.colour, k.epoch, k.department_id, %s, %s, {_crossed_on_sql()}, k.remaining "
         f"FROM crossing k CROSS JOIN ({_colours_sql()}) c "
         f"WHERE {_raising_condition()} "
-        f"ON CONFLICT (application_id, colour, epoch) DO NOTHING "
+        # The partial unique index of this source's rows is the conflict target (its predicate
+        # repeated, so that PostgreSQL and SQLite infer that index).
+        f"ON CONFLICT ({source.key}, colour, epoch) WHERE {source.own_rows} DO NOTHING "
         f"RETURNING id, colour, department_id, crossed_on"
     )
     return sql, [*params, run_id, connection.ops.adapt_datetimefield_value(raised_at)]
@@ -206,12 +243,12 @@ def clear_warnings_sql(source: ClockSource, *, on: date, run_id: int, cleared_at
     sweep that has just inserted thousands of warnings, choose a nested loop over both: quadratic.)
     """
     table = _warning_table()
-    this_case = f"{table}.application_id"
+    this_case = f"{table}.{source.key}"
     clocks_sql, clock_params = source.running(on, only_ids_sql=this_case)
     paused_sql, paused_params = source.paused(only_ids_sql=this_case)
     sql = (
         f"UPDATE {table} SET cleared_at = %s "
-        f"WHERE cleared_at IS NULL AND (sweep_run_id IS NULL OR sweep_run_id <> %s) "
+        f"WHERE cleared_at IS NULL AND {table}.{source.own_rows} AND (sweep_run_id IS NULL OR sweep_run_id <> %s) "
         f"AND NOT EXISTS (SELECT 1 FROM ({_classified_sql(clocks_sql)}) k "
         f"WHERE k.epoch = {table}.epoch AND {_holding_condition(f'{table}.colour')}) "
         f"AND NOT EXISTS (SELECT 1 FROM ({paused_sql}) p WHERE p.epoch = {table}.epoch) "
@@ -230,9 +267,9 @@ def clear_warnings(source: ClockSource, *, on: date, run_id: int, cleared_at: da
 
 
 def lights_sql(source: ClockSource, *, on: date) -> tuple[str, list]:
-    """A SELECT of the classification alone, one row per running clock: ``application_id,
-    remaining, yellow, red, statutory`` (1 where the line holds) and ``yellow_raised`` (1 where a
-    sweep would raise yellow). The fragments are the INSERT's; a test compares them with the
+    """A SELECT of the classification alone, one row per running clock: its key (``application_id``
+    or ``sub_case_id``), ``remaining, yellow, red, statutory`` (1 where the line holds) and
+    ``yellow_raised`` (1 where a sweep would raise yellow). The fragments are the INSERT's; a test compares them with the
     Python clock case by case."""
     clocks_sql, params = source.running(on)
 
@@ -241,7 +278,7 @@ def lights_sql(source: ClockSource, *, on: date) -> tuple[str, list]:
 
     sql = (
         f"WITH classified AS ({_classified_sql(clocks_sql)}) "
-        f"SELECT k.application_id, k.remaining, {flag(YELLOW_HOLDS)} AS yellow, {flag(RED_HOLDS)} AS red, "
+        f"SELECT k.{source.key}, k.remaining, {flag(YELLOW_HOLDS)} AS yellow, {flag(RED_HOLDS)} AS red, "
         f"{flag(STATUTORY_HOLDS)} AS statutory, {flag(f'{YELLOW_HOLDS} AND NOT {RED_HOLDS}')} AS yellow_raised "
         f"FROM classified k"
     )
@@ -262,7 +299,8 @@ def current_light(*, application_field: str = "pk", epoch_field: str = "deadline
 
     gravest = (
         TimeLimitWarning.objects.filter(
-            application=OuterRef(application_field), epoch=OuterRef(epoch_field), cleared_at__isnull=True
+            application=OuterRef(application_field), epoch=OuterRef(epoch_field), cleared_at__isnull=True,
+            sub_case__isnull=True,  # a sub-case's light is its department's, not the case's
         )
         .with_severity()
         .order_by("-severity")
@@ -285,10 +323,10 @@ def lit_applications(applications, *, on: date, colours: Sequence[str] = ()):
     first. Starts from the (few) current warnings, not from every case in scope."""
     from supervision.models import TimeLimitWarning
 
-    current = TimeLimitWarning.objects.current()
+    current = TimeLimitWarning.objects.current().of_cases()
     raised_at = (
         TimeLimitWarning.objects.filter(application=OuterRef("pk"), epoch=OuterRef("deadline_epoch"),
-                                        cleared_at__isnull=True)
+                                        cleared_at__isnull=True, sub_case__isnull=True)
         .with_severity()
         .order_by("-severity")
         .values("raised_at")[:1]
@@ -300,6 +338,47 @@ def lit_applications(applications, *, on: date, colours: Sequence[str] = ()):
     return lit.annotate(light_severity=severity_expression("time_light"), light_raised_at=Subquery(raised_at)).order_by(
         "-light_severity", "remaining_working_days", "pk"
     )
+
+
+def current_subcase_light() -> Subquery:
+    """An annotation for a sub-case queryset: the colour of its gravest current warning in its
+    case's current deadline epoch, or NULL."""
+    from supervision.models import TimeLimitWarning
+
+    gravest = (
+        TimeLimitWarning.objects.filter(sub_case=OuterRef("pk"), epoch=OuterRef("application__deadline_epoch"),
+                                        cleared_at__isnull=True)
+        .with_severity()
+        .order_by("-severity")
+        .values("colour")[:1]
+    )
+    return Subquery(gravest)
+
+
+def with_subcase_lights(subcases, *, on: date):
+    """Annotate ``remaining_working_days`` (NULL while the case is paused: the figure then stands
+    where it stopped, shown on the case page) and ``time_light`` on a queryset of sub-cases."""
+    from portal.workdays.querysets import WorkingDayOrdinal
+
+    remaining = Case(
+        When(application__is_paused=True, then=Value(None)),
+        default=ExpressionWrapper(WorkingDayOrdinal("promised_due") - WorkingDayOrdinal(Value(on)),
+                                  output_field=IntegerField()),
+        output_field=IntegerField(),
+    )
+    return subcases.annotate(remaining_working_days=remaining, time_light=current_subcase_light())
+
+
+def lit_subcases(warnings, *, on: date):
+    """The current sub-case warnings among ``warnings`` (a scoped warning queryset), one row per
+    sub-case and its gravest colour, gravest and most urgent first, for the supervisors' page."""
+    from approvals.models import SubCase
+
+    lit_ids = warnings.current().of_subcases().values("sub_case_id")
+    subcases = with_subcase_lights(SubCase.objects.filter(pk__in=lit_ids), on=on).filter(time_light__isnull=False)
+    return (subcases.annotate(light_severity=severity_expression("time_light"))
+            .select_related("application__item_version", "application__department", "department")
+            .order_by("-light_severity", "remaining_working_days", "pk"))
 
 
 def unnotified(older_than: datetime) -> Q:

@@ -94,6 +94,10 @@ def sweep_time_limits(*, on: date | None = None, trigger: str = SweepTrigger.SCH
         for source in querysets.clock_sources():
             raised += querysets.raise_warnings(source, on=on, run_id=run.pk, raised_at=raised_at)
             cleared += querysets.clear_warnings(source, on=on, run_id=run.pk, cleared_at=raised_at)
+        # Red → supervision notice: today's drafts gain the newly red cases (DOMAIN.md §5).
+        from supervision.notice_services import draft_supervision_notices
+
+        drafted = draft_supervision_notices(on=on, now=raised_at)
         for department_id in sorted({warning.department_id for warning in raised}):
             outbox.enqueue(NOTICE_KIND, key=f"supervision.sweep:{run.pk}:department:{department_id}",
                            payload={"sweep_run": run.pk, "department": department_id})
@@ -112,10 +116,11 @@ def sweep_time_limits(*, on: date | None = None, trigger: str = SweepTrigger.SCH
         }
         # Conditional: a run is completed once (its row is ours alone, but say so in SQL).
         SweepRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(**finished)
-        if raised or cleared:
+        if raised or cleared or drafted:
             record_event("supervision.sweep.completed", actor=None, target=run, chain=SWEEP_AUDIT_CHAIN,
                          data={"swept_on": on, "trigger": str(trigger), "cases_scanned": scanned,
-                               "raised": counts, "cleared": cleared})
+                               "raised": counts, "cleared": cleared,
+                               "notice_items_drafted": sum(drafted.values())})
     for name, value in finished.items():
         setattr(run, name, value)
     logger.info("time-limit sweep %s on %s: %d cases, raised %s, cleared %d in %d ms", run.pk, on, scanned,

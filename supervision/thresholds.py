@@ -72,3 +72,13 @@ def colours_to_raise(clock: Clock, threshold: Threshold = DEFAULT_THRESHOLD) -> 
     if WarningColour.RED.value in holding:
         holding.discard(WarningColour.YELLOW.value)
     return holding
+
+
+def subcase_colours_holding(clock: Clock, threshold: Threshold = DEFAULT_THRESHOLD) -> set[str]:
+    """A joint case's sub-case (TIME_RULES §10): yellow and red on its own promised limit; the
+    statutory limit is the case's alone, so a sub-case never carries that colour."""
+    return colours_holding(clock, threshold) - {WarningColour.STATUTORY.value}
+
+
+def subcase_colours_to_raise(clock: Clock, threshold: Threshold = DEFAULT_THRESHOLD) -> set[str]:
+    return colours_to_raise(clock, threshold) - {WarningColour.STATUTORY.value}

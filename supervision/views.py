@@ -17,8 +17,8 @@ from approvals.models import Application
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
 from supervision import querysets, services
-from supervision.choices import WarningColour
-from supervision.models import SweepRun, TimeLimitWarning
+from supervision.choices import NoticeStatus, WarningColour
+from supervision.models import SupervisionNotice, SweepRun, TimeLimitWarning
 
 # The sweep runs every five minutes (portal/schedule.py): three missed runs make it stale.
 SWEEP_STALE_AFTER = timedelta(minutes=15)
@@ -48,15 +48,22 @@ def warnings(request):
     lit = querysets.lit_applications(in_scope, on=on, colours=[colour] if colour else ()).select_related(
         "item_version", "department")
     counts = dict(
-        in_scope.filter(pk__in=TimeLimitWarning.objects.current().values("application_id"))
+        in_scope.filter(pk__in=TimeLimitWarning.objects.current().of_cases().values("application_id"))
         .annotate(time_light=querysets.current_light())
         .filter(time_light__isnull=False)
         .order_by()
         .values_list("time_light")
         .annotate(count=Count("pk"))
     )
+    # Joint cases' sub-cases, lit on their own promises (TIME_RULES §10): the departments' part.
+    subcases = querysets.lit_subcases(TimeLimitWarning.objects.restrict(user, VIEW), on=on)
+    if colour:
+        subcases = subcases.filter(time_light=colour)
     context = {
         "page": Paginator(lit, PAGE_SIZE).get_page(request.GET.get("page")),
+        "subcases": subcases[:PAGE_SIZE],
+        "drafts_waiting": SupervisionNotice.objects.restrict(user, VIEW).filter(status=NoticeStatus.DRAFT).count()
+        if user.has_role(Role.SUPERVISOR) else None,
         "colour": colour,
         "colours": WarningColour.choices,
         "counts": [(value, label, counts.get(value, 0)) for value, label in WarningColour.choices],
