@@ -51,7 +51,10 @@ def draft(red_cases, bureau_a):
     return SupervisionNotice.objects.get(department=bureau_a)
 
 
-def issued(notice, supervisor, day=D(2025, 10, 13)):
+ISSUE_DAY = D(2025, 10, 13)
+
+
+def issued(notice, supervisor, day=ISSUE_DAY):
     from supervision import notice_services
 
     with at(day.year, day.month, day.day, 10):
