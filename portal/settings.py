@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portal",
     "approvals",
     "supervision",
+    "supervision.efficiency",
     "enforcement",
     "intermediaries",
     "credit",
