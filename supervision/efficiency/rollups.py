@@ -9,8 +9,8 @@ run is caught up by the next, because the days are found from the data, not from
 - the audit trail says which applications and licences changed since the last refresh started
   (less a margin, for transactions that committed late); each one's dates — received, accepted,
   concluded, due, and the dates its changes moved away from — are dirty;
-- the last few days are always dirty: a case falls overdue when its due date passes, without any
-  event;
+- the days from the last refresh to today are always dirty: a case falls overdue when its due
+  date passes, without any event (a week without refreshes is caught up by the next one);
 - every night the last two months are recomputed whole (``recompute_recent``), a safety net for
   changes made outside the services.
 
@@ -88,7 +88,7 @@ def refresh_rollups(*, now: datetime | None = None) -> dict:
             days = _days_between(first_day, today()) if first_day else []
         else:
             days = touched_days(state.last_started_at - AUDIT_OVERLAP)
-            days |= {today() - timedelta(days=back) for back in range(ALWAYS_RECENT_DAYS)}
+            days |= set(passed_days(state.last_started_at))
         written = recompute_days(days)
         state.last_started_at, state.last_finished_at = now, timezone.now()
         state.last_days, state.last_duration_ms = len(days), int((timer.perf_counter() - started) * 1000)
@@ -96,6 +96,16 @@ def refresh_rollups(*, now: datetime | None = None) -> dict:
     logger.info("efficiency rollups: %d days recomputed, %d rows, %d ms", len(days), written,
                 state.last_duration_ms)
     return {"days": len(days), "rows": written, "duration_ms": state.last_duration_ms}
+
+
+def passed_days(last_started_at: datetime) -> list[date]:
+    """The days whose due dates passed since the last refresh (a case falls overdue without an
+    event): from the day before that refresh to today, and at least the last few days."""
+    from approvals.clock import beijing_date
+
+    end = today()
+    start = min(beijing_date(last_started_at) - timedelta(days=1), end - timedelta(days=ALWAYS_RECENT_DAYS - 1))
+    return _days_between(start, end)
 
 
 def recompute_recent(*, days_back: int | None = None) -> dict:

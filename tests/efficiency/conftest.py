@@ -29,9 +29,14 @@ def item_x(bureau_a):
 
 @pytest.fixture
 def item_y(bureau_a):
-    """承诺 5 / 法定 20 working days."""
+    """承诺 5 / 法定 20 working days; the applicant's 食品经营许可 is fetched from the licence
+    library for its second material when the applicant holds one (证照复用)."""
     return ItemFactory(name="公共场所卫生许可", department=bureau_a, level="district", procedure_chain="two_step",
-                       statutory_limit=20, promised_limit=5, publish=True)
+                       statutory_limit=20, promised_limit=5, publish=True, materials=[
+                           {"name": "申请书", "form": "original", "copies": 1, "required": True},
+                           {"name": "食品经营许可证", "form": "copy", "copies": 1, "required": False,
+                            "licence_reuse": "食品经营许可"},
+                       ])
 
 
 @pytest.fixture
