@@ -21,4 +21,5 @@ urlpatterns = [
     path("my/applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("my/applications/<int:pk>/resubmit/", views.resubmit, name="resubmit"),
     path("my/applications/<int:pk>/rate/", views.rate, name="rate"),
+    path("my/applications/<int:pk>/documents/<int:document_pk>/", views.document, name="document"),
 ]

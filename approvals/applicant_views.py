@@ -39,9 +39,12 @@ from approvals.applicant_forms import (
     question_key,
 )
 from approvals.choices import ApplicationStatus, Channel, MaterialState, RatingLevel
-from approvals.models import Application
+from approvals.documents import remedies
+from approvals.models import Application, Decision
 from portal.catalogue.choices import MaterialForm
 from portal.catalogue.models import ItemVersion
+from portal.documents.models import Document
+from portal.documents.views import document_response
 from portal.organisation import services as organisation
 from portal.organisation.choices import SubjectType
 from portal.organisation.models import User
@@ -456,6 +459,11 @@ def my_applications(request):
     return render(request, "approvals/apply/my_applications.html", {"page": page})
 
 
+def _documents(application: Application):
+    return Document.objects.filter(target_type=Application._meta.label_lower,
+                                   target_id=str(application.pk)).order_by("created_at", "pk")
+
+
 @applicant_required
 def detail(request, pk: int):
     application = _own(request, pk, related=("steps", "pauses", "notices"))
@@ -464,6 +472,9 @@ def detail(request, pk: int):
         notice = next((n for n in application.notices.all() if n.answered_at is None), None)
     return render(request, "approvals/apply/detail.html", {
         "application": application,
+        "decision": Decision.objects.filter(application=application).first(),
+        "documents": _documents(application),
+        "remedies": remedies(),
         "clock": services.clock_of(application) if application.accepted_on else None,
         "expected": _expected(application) if application.status == ApplicationStatus.SUBMITTED else None,
         "can_withdraw": application.status in transitions.BEFORE_DECISION,
@@ -474,6 +485,13 @@ def detail(request, pk: int):
         "can_rate": application.status == ApplicationStatus.CONCLUDED and not hasattr(application, "rating"),
         "rating_levels": RatingLevel.choices,
     })
+
+
+@applicant_required
+def document(request, pk: int, document_pk: int):
+    """A notice, decision or licence of the applicant's own application, sealed as issued."""
+    application = _own(request, pk)
+    return document_response(get_object_or_404(_documents(application), pk=document_pk))
 
 
 @applicant_required
@@ -519,10 +537,6 @@ def withdraw(request, pk: int):
 def resubmit(request, pk: int):
     """After the one-time notice: the supplemented materials go back to the window's pre-review."""
     application = _own(request, pk)
-    missing = services.missing_materials(application)
-    if missing:
-        messages.error(request, gettext("以下必要材料尚未上传：%(names)s") % {"names": "、".join(m.name for m in missing)})
-        return redirect("apply:detail", pk=application.pk)
     try:
         services.resubmit_application(application, actor=request.user)
     except transitions.TransitionRefused as error:

@@ -69,6 +69,19 @@ PauseReason = models.TextChoices(
 )
 
 
+class SubCaseStatus(models.TextChoices):
+    """A joint case's sub-case in one participating department (协办件)."""
+
+    OPEN = "open", _("协办中")
+    CONCLUDED = "concluded", _("已出具意见")
+    CANCELLED = "cancelled", _("随主件终结")
+
+
+class SubCaseOpinion(models.TextChoices):
+    AGREE = "agree", _("同意")
+    DISAGREE = "disagree", _("不同意")
+
+
 class DecisionOutcome(models.TextChoices):
     APPROVE = "approve", _("准予许可")
     REFUSE = "refuse", _("不予许可")

@@ -155,5 +155,19 @@ class Clock:
         return "；".join(parts) + "。"
 
 
+def pauses_until(pauses: Iterable[Pause], end: date | None) -> tuple[Pause, ...]:
+    """The pauses as a clock that stopped on ``end`` sees them (a joint case's sub-case stops when
+    its department gives its opinion, while the case's later pauses go on): later pauses drop
+    out, one still running on ``end`` is cut there. ``end`` None: the clock still runs."""
+    if end is None:
+        return tuple(pauses)
+    return tuple(
+        Pause(pause.started_on, end if pause.ended_on is None or pause.ended_on > end else pause.ended_on,
+              pause.reason)
+        for pause in pauses
+        if pause.started_on < end
+    )
+
+
 def pauses_from(rows: Iterable[tuple[date, date | None, str]]) -> tuple[Pause, ...]:
     return tuple(Pause(started, ended, reason) for started, ended, reason in rows)

@@ -65,7 +65,8 @@ def _common(application: Application) -> dict[str, Any]:
     }
 
 
-def _remedies() -> dict[str, str]:
+def remedies() -> dict[str, str]:
+    """Where to apply for reconsideration and where to sue: printed on refusals, shown on pages."""
     return {"reconsideration_organ": settings.RECONSIDERATION_ORGAN, "court": settings.ADMINISTRATIVE_COURT}
 
 
@@ -133,7 +134,7 @@ def _acceptance_notice(application: Application) -> dict[str, Any]:
 
 def _non_acceptance_notice(application: Application) -> dict[str, Any]:
     return {
-        **_common(application), **_remedies(),
+        **_common(application), **remedies(),
         "number": _number(application, "不受"),
         "date": application.received_on,
         "reason": application.closing_reason,
@@ -176,7 +177,7 @@ def _approval_decision(application: Application) -> dict[str, Any]:
 def _refusal_decision(application: Application) -> dict[str, Any]:
     decision = application.decision
     return {
-        **_common(application), **_remedies(),
+        **_common(application), **remedies(),
         "number": decision.document_number,
         "date": _local(decision.decided_at).date(),
         "accepted_on": application.accepted_on,

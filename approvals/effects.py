@@ -55,3 +55,48 @@ def conclusion_documents(application: Application) -> tuple[str, ...]:
     if application.decision.outcome == DecisionOutcome.APPROVE:
         return ("approval_decision", "licence")
     return ("refusal_decision",)
+
+
+# Joint approval: what the participating departments and the lead hear about sub-cases.
+SUBCASE_EFFECTS: dict[str, tuple[str, str]] = {
+    "opened": ("新的并联审批协办件",
+               "“{item}”（{receipt}）已由{lead}受理，请贵部门于 {due} 前出具协办意见"
+               "（协办承诺时限 {limit} 个工作日）。"),
+    "concluded": ("协办意见已出具", "{department}对“{item}”（{receipt}）出具了协办意见：{opinion}。"),
+}
+
+
+def announce_subcase(subcase, event: str) -> None:
+    """Tell the participating department of its new sub-case (its staff who can take it, in their
+    inbox; its fixed contact by email and SMS through the outbox), or the lead of an opinion given.
+    Inside the caller's transaction; keys make repeats harmless."""
+    from approvals.transitions import SUBCASE_ROLES
+    from portal.notifications.choices import Channel as NotificationChannel
+    from portal.notifications.services import notify
+    from portal.organisation.choices import UserKind
+    from portal.organisation.models import User
+
+    application = subcase.application
+    subject, body = SUBCASE_EFFECTS[event]
+    text = body.format(
+        item=application.item_version.name, receipt=application.receipt_number or "", lead=application.department,
+        due=f"{subcase.promised_due:%Y-%m-%d}", limit=subcase.promised_limit, department=subcase.department,
+        opinion=subcase.get_opinion_display(),
+    )
+    link = reverse("approvals:staff_case", args=[application.pk])
+    key = f"subcase:{subcase.pk}:{event}"
+    if event == "opened":
+        department = subcase.department
+        staff = (User.objects.filter(department=department, kind=UserKind.STAFF, is_active=True)
+                 .filter(groups__name__in=SUBCASE_ROLES).distinct().order_by("pk"))
+        people = list(staff)
+    else:
+        department = application.department
+        people = [application.assignee] if application.assignee_id else []
+    for person in people:
+        notify(recipient=person, subject=subject, body=text, link=link, key=f"{key}:{person.pk}",
+               channels=(NotificationChannel.INBOX,))
+    if department.contact_email or department.contact_phone:
+        notify(email=department.contact_email, phone=department.contact_phone, subject=subject, body=text,
+               link=public_url(link), key=f"{key}:contact",
+               channels=(NotificationChannel.EMAIL, NotificationChannel.SMS))

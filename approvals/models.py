@@ -23,6 +23,8 @@ from approvals.choices import (
     ServiceMethod,
     StepKind,
     StepOutcome,
+    SubCaseOpinion,
+    SubCaseStatus,
 )
 from portal.organisation.choices import SubjectType
 from portal.scoping import ScopedQuerySet
@@ -108,6 +110,8 @@ class Application(models.Model):
     scope_path_field = "region_path"
     scope_department_field = "department"
     scope_owner_field = "applicant"
+    # A joint case's participating departments see it (to give their opinion), wherever it lies.
+    scope_participant_field = "subcases__department"
 
     class Meta:
         verbose_name = _("办件")
@@ -220,6 +224,69 @@ class Pause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.started_on}–{self.ended_on or ''}"
+
+
+class SubCase(models.Model):
+    """One participating department's part of a joint case (并联审批的协办件).
+
+    Opened in parallel in every participating department when the lead department accepts the
+    joint case; each runs on its own promised limit inside the case's (TIME_RULES §10), counted
+    from the acceptance like the case's own clock, stopped by the case's pauses and moved by its
+    extension. ``promised_due`` is stored (and recomputed on resume and extension) so that the
+    monitoring sweep can read it in SQL. The lead decides only when every sub-case has given its
+    opinion; one combined result leaves the lead's window.
+    """
+
+    application = models.ForeignKey(Application, verbose_name=_("主办件"), on_delete=models.PROTECT,
+                                    related_name="subcases")
+    department = models.ForeignKey("organisation.Department", verbose_name=_("协办部门"), on_delete=models.PROTECT,
+                                   related_name="subcases")
+    duty = models.CharField(_("协办内容"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=SubCaseStatus.choices, default=SubCaseStatus.OPEN,
+                              db_index=True)
+    # Copied from the item version the case was filed under: the terms never change.
+    promised_limit = models.PositiveSmallIntegerField(_("协办承诺时限（工作日）"))
+    # The case's extension, when it was granted while this sub-case was still open.
+    extension_days = models.PositiveSmallIntegerField(_("延期（工作日）"), default=0)
+    started_on = models.DateField(_("开始日期"))
+    promised_due = models.DateField(_("协办承诺期限"), db_index=True)
+    due_is_provisional = models.BooleanField(_("期限为临时值"), default=False)
+    assignee = models.ForeignKey("organisation.User", verbose_name=_("承办人员"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="assigned_subcases")
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    opinion = models.CharField(_("协办意见"), max_length=16, choices=SubCaseOpinion.choices, blank=True)
+    opinion_text = models.TextField(_("意见说明"), blank=True)
+    concluded_at = models.DateTimeField(_("出具意见时间"), null=True, blank=True)
+    concluded_by = models.ForeignKey("organisation.User", verbose_name=_("出具人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    concluded_by_name = models.CharField(_("出具人"), max_length=100, blank=True)
+    signature = models.CharField(_("电子签名"), max_length=128, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    # Seen by whoever sees the case (the lead's region), and by the participating department.
+    scope_path_field = "application__region_path"
+    scope_department_field = "department"
+    scope_participant_field = "department"
+
+    class Meta:
+        verbose_name = _("协办件")
+        verbose_name_plural = _("协办件")
+        ordering = ["application", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "department"], name="one_subcase_per_department"),
+            models.CheckConstraint(condition=Q(extension_days__lte=15), name="subcase_extension_at_most_15_days"),
+            # No half-written conclusion: an opinion comes with its time, its author and its text.
+            models.CheckConstraint(
+                condition=~Q(status=SubCaseStatus.CONCLUDED) | (
+                    ~Q(opinion="") & Q(concluded_at__isnull=False) & ~Q(concluded_by_name="")
+                    & ~Q(signature="")),
+                name="subcase_concluded_with_opinion",
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "status"], name="subcase_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.get_status_display()}"
 
 
 class Extension(models.Model):

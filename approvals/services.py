@@ -1,8 +1,10 @@
 """Every business step of an application, each a named service over the one guarded transition.
 
 Intake (online filing, pre-review, the window), the art. 32 one-time notice and deemed
-acceptance, the approval chain (claim, transfer, complete, return), the clock (pause, resume,
-extension), the decision, conclusion with the licence, withdrawal and termination.
+acceptance, the approval chain (claim, transfer, complete, return), joint approval's parallel
+sub-cases (opened at acceptance, claimed and concluded by the participating departments), the
+clock (pause, resume, extension), the decision, conclusion with the licence, withdrawal and
+termination.
 """
 
 from collections.abc import Iterable, Mapping
@@ -27,10 +29,13 @@ from approvals.choices import (
     PauseReason,
     StepKind,
     StepOutcome,
+    SubCaseOpinion,
+    SubCaseStatus,
 )
 from approvals.models import (
     Application,
     Decision,
+    Delegation,
     Extension,
     Licence,
     MaterialSubmission,
@@ -39,11 +44,12 @@ from approvals.models import (
     Rating,
     Sequence,
     Step,
+    SubCase,
 )
 from portal.audit.services import record_change, snapshot
 from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
 from portal.catalogue.models import ItemVersion
-from portal.organisation.choices import SubjectType
+from portal.organisation.choices import Role, SubjectType
 from portal.organisation.identity import validate_id_number, validate_uscc
 from portal.transactions import service
 
@@ -55,6 +61,7 @@ CHAINS = {
 # The step at which the decision is taken in each chain.
 DECISION_STEPS = (StepKind.APPROVE, StepKind.APPROVE_CONCLUDE)
 STEP_SIGNER = signing.Signer(salt="approvals.step")
+SUBCASE_SIGNER = signing.Signer(salt="approvals.subcase")
 
 
 def today() -> date:
@@ -304,34 +311,79 @@ def accept_application(application: Application, *, actor, opinion: str = "") ->
 
     locked = transitions.apply(application, "accept", actor=actor, check=check, changes=changes)
     _record_step(locked, _chain(locked)[0], StepOutcome.PASSED, actor=actor, opinion=opinion or "材料齐全，予以受理。")
+    open_subcases(locked, actor=actor)
     effects.announce(locked, "accept")
     return locked
 
 
 @service
-def issue_one_time_notice(application: Application, *, actor, items: Iterable[Mapping[str, str]]) -> OneTimeNotice:
-    """Tell the applicant everything to supplement, once (art. 32)."""
-    items = [{"material": str(item["material"]).strip(), "requirement": str(item["requirement"]).strip()}
-             for item in items]
+def issue_one_time_notice(application: Application, *, actor, items: Iterable[Mapping[str, Any]]) -> OneTimeNotice:
+    """Tell the applicant everything to supplement, once (art. 32).
+
+    An item may name the checklist row it is about (``position``): a material that came in but
+    does not meet the requirement is then marked 需补正, so that it must be uploaded again before
+    the filing can go back to pre-review or be accepted.
+    """
+    items = [_notice_item(item) for item in items]
     if not items or any(not item["material"] or not item["requirement"] for item in items):
         raise ValidationError({"items": ["请逐项写明需要补正的材料及补正要求。"]})
+    positions = [item["position"] for item in items if "position" in item]
+    if len(positions) != len(set(positions)):
+        raise ValidationError({"items": ["同一材料只能告知一次，请把补正要求写在一起。"]})
 
     def check(locked: Application) -> None:
         if locked.notices.exists():
             raise transitions.TransitionRefused("一次性告知只能发出一次：请把需要补正的内容一次告知完整。")
+        listed = {m.position: m for m in locked.materials.filter(position__in=positions)}
+        unknown = sorted(set(positions) - set(listed))
+        if unknown:
+            raise ValidationError({"items": [f"申请材料清单中没有第 {unknown[0]} 项。"]})
+        for item in items:
+            if "position" in item:
+                # What the notice says about the row: never received, or received but not good enough.
+                state = listed[item["position"]].state
+                item["problem"] = "未提交" if state == MaterialState.MISSING else "不符合要求"
 
     locked = transitions.apply(application, "issue_one_time_notice", actor=actor, check=check,
                                data={"items": items})
+    for item in items:
+        if "position" in item:
+            material = locked.materials.select_for_update().get(position=item["position"])
+            if material.state != MaterialState.MISSING:
+                material.state, material.note = MaterialState.DEFICIENT, item["requirement"][:500]
+                material.save(update_fields=["state", "note"])
     notice = OneTimeNotice.objects.create(application=locked, issued_at=timezone.now(),
                                           issued_by_name=_name(actor), items=items)
     effects.announce(locked, "issue_one_time_notice")
     return notice
 
 
+def _notice_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {"material": str(item.get("material", "")).strip(),
+                               "requirement": str(item.get("requirement", "")).strip()}
+    if item.get("position") not in (None, ""):
+        try:
+            cleaned["position"] = int(item["position"])
+        except (TypeError, ValueError) as error:
+            raise ValidationError({"items": ["材料序号应为整数。"]}) from error
+    return cleaned
+
+
 @service
 def resubmit_application(application: Application, *, actor) -> Application:
-    """The applicant has supplemented everything the notice asked for; back to pre-review."""
-    locked = transitions.apply(application, "resubmit", actor=actor)
+    """The applicant has supplemented everything the notice asked for; back to pre-review.
+
+    Refused while a required material is still missing or marked 需补正: the notice cannot be
+    issued a second time, so an incomplete resubmission could only end in 不予受理.
+    """
+
+    def check(locked: Application) -> None:
+        missing = missing_materials(locked)
+        if missing:
+            names = "、".join(m.name for m in missing)
+            raise transitions.TransitionRefused(f"以下必要材料尚未提交，请补齐后再提交：{names}。")
+
+    locked = transitions.apply(application, "resubmit", actor=actor, check=check)
     OneTimeNotice.objects.filter(application=locked, answered_at__isnull=True).update(answered_at=timezone.now())
     return locked
 
@@ -390,6 +442,7 @@ def deem_accepted(application: Application, *, as_of: date) -> Application:
     )
     _record_step(locked, _chain(locked)[0], StepOutcome.PASSED, actor=None,
                  opinion="收到申请材料五个工作日内未一次性告知补正，依法视为自收到材料之日起受理。")
+    open_subcases(locked, actor=None)
     effects.announce(locked, "deem_accepted")
     return locked
 
@@ -429,12 +482,136 @@ def _require_assignee(locked: Application, actor) -> None:
 
 def acts_for(actor, assignee_id: int) -> bool:
     """True when ``actor`` holds an active delegation from the assignee (away on leave)."""
-    from approvals.models import Delegation
+    from approvals.querysets import active_delegations
 
+    return active_delegations(timezone.now()).filter(from_user_id=assignee_id, to_user=actor).exists()
+
+
+# --- Delegation while someone is away (委托代办) ---------------------------------------------------
+
+
+def case_roles(user) -> set[str]:
+    """The case-handling posts a person holds (window, handler, reviewer, approver)."""
+    return {role for role in transitions.STEP_ROLES if role in user.role_codes}
+
+
+def may_manage_delegations_of(actor, person) -> bool:
+    """Who may set up or end a delegation for ``person``: the person themself; an approver of
+    their department (the head who also approves extensions, art. 42 — when someone falls ill,
+    the office must not wait for them to sign in); an admin whose scope covers them."""
+    from portal.organisation.models import User
+    from portal.scoping import CHANGE
+
+    if actor is None or not actor.is_active or actor.is_applicant or person.is_applicant:
+        return False
+    if actor.pk == person.pk or actor.is_superuser:
+        return True
+    if actor.department_id is not None and actor.department_id == person.department_id \
+            and Role.APPROVER in actor.role_codes:
+        return True
+    return Role.ADMIN in actor.role_codes and User.objects.restrict(actor, CHANGE).filter(pk=person.pk).exists()
+
+
+def _beijing_midnight(day: date):
+    from datetime import datetime, time
+
+    return datetime.combine(day, time.min, tzinfo=clocks.BEIJING)
+
+
+def delegation_days(delegation: Delegation) -> tuple[date, date]:
+    """The first and last calendar day (Beijing) a delegation covers."""
+    last_moment = delegation.ends_at - timedelta(microseconds=1)
+    return clocks.beijing_date(delegation.starts_at), clocks.beijing_date(last_moment)
+
+
+@service
+def create_delegation(*, from_user, to_user, starts_on: date, ends_on: date, reason: str, actor) -> Delegation:
+    """While ``from_user`` is away, ``to_user`` acts on the cases assigned to them (``acts_for``).
+
+    Whole days, Beijing time, from ``starts_on`` to ``ends_on`` inclusive, never backdated: an act
+    is judged by the delegation in force when it was taken. The delegate must be a colleague of
+    the same department holding every case-handling post of the absent person, so that each of
+    their cases can be taken; one person has one delegate at a time, and a delegate may not be
+    away (delegating) themselves in the same period.
+    """
+    from portal.audit.services import record_event
+    from portal.organisation.models import User
+
+    if not may_manage_delegations_of(actor, from_user):
+        raise PermissionDenied("只有本人、本部门批准人或管理员可以为其设置委托。")
+    reason = reason.strip()
+    errors: dict[str, list[str]] = {}
+    absent_roles = case_roles(from_user)
+    if not absent_roles:
+        errors["from_user"] = ["该人员不承担办件岗位，无需委托。"]
+    if to_user.pk == from_user.pk:
+        errors["to_user"] = ["不能委托给本人。"]
+    elif to_user.is_applicant or not to_user.is_active or to_user.department_id != from_user.department_id:
+        errors["to_user"] = ["受托人须为委托人所在部门的在岗工作人员。"]
+    elif absent_roles - case_roles(to_user):
+        posts = "、".join(str(Role(role).label) for role in transitions.STEP_ROLES
+                         if role in absent_roles - case_roles(to_user))
+        errors["to_user"] = [f"受托人须同样担任{posts}岗位，才能接办委托人的办件。"]
+    if starts_on < today():
+        errors["starts_on"] = ["开始日期不能早于今天（委托不能补登）。"]
+    if ends_on < starts_on:
+        errors["ends_on"] = ["结束日期不能早于开始日期。"]
+    if not reason:
+        errors["reason"] = ["请写明委托原因（如休假、出差）。"]
+    if errors:
+        raise ValidationError(errors)
+
+    starts_at, ends_at = _beijing_midnight(starts_on), _beijing_midnight(ends_on + timedelta(days=1))
+    # Both people's rows are locked (in a fixed order), so two managers acting at once cannot
+    # both pass the overlap checks below.
+    list(User.objects.select_for_update().filter(pk__in=[from_user.pk, to_user.pk]).order_by("pk"))
+    in_force_after = max(starts_at, timezone.now())
+    overlapping = Delegation.objects.filter(starts_at__lt=ends_at, ends_at__gt=in_force_after)
+    existing = overlapping.filter(from_user=from_user).select_related("to_user").first()
+    if existing is not None:
+        first, last = delegation_days(existing)
+        raise ValidationError({"starts_on": [
+            f"该期间已委托{existing.to_user}办理（{first:%Y-%m-%d} 至 {last:%Y-%m-%d}），请先撤销原委托或调整日期。"]})
+    if overlapping.filter(from_user=to_user).exists():
+        raise ValidationError({"to_user": ["受托人在该期间本人也已委托他人，不能接受委托。"]})
+
+    delegation = Delegation.objects.create(from_user=from_user, to_user=to_user, starts_at=starts_at,
+                                           ends_at=ends_at, reason=reason)
+    record_event("approvals.delegation.created", actor=actor, target=delegation,
+                 data={"from": from_user.get_username(), "to": to_user.get_username(),
+                       "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(), "reason": reason})
+    return delegation
+
+
+@service
+def revoke_delegation(delegation: Delegation, *, actor) -> Delegation | None:
+    """End a delegation early: one in force ends now; one not yet begun is withdrawn (deleted,
+    with its terms kept in the audit trail). Returns the ended delegation, or None if withdrawn."""
+    from portal.audit.services import record_event
+
+    locked = Delegation.objects.select_for_update().select_related("from_user", "to_user").filter(
+        pk=delegation.pk).first()
+    if locked is None:
+        raise transitions.TransitionRefused("该委托已撤销。")
+    if not may_manage_delegations_of(actor, locked.from_user):
+        raise PermissionDenied("只有本人、本部门批准人或管理员可以撤销该委托。")
     now = timezone.now()
-    return Delegation.objects.filter(
-        from_user_id=assignee_id, to_user=actor, starts_at__lte=now, ends_at__gt=now
-    ).exists()
+    if locked.ends_at <= now:
+        raise transitions.TransitionRefused("该委托已结束，无需撤销。")
+    first, last = delegation_days(locked)
+    terms = {"from": locked.from_user.get_username(), "to": locked.to_user.get_username(),
+             "starts_on": first.isoformat(), "ends_on": last.isoformat(), "reason": locked.reason}
+    if locked.starts_at >= now:
+        record_event("approvals.delegation.revoked", actor=actor, target=locked,
+                     data={**terms, "begun": False})
+        locked.delete()
+        return None
+    before = snapshot(locked, ["ends_at"])
+    locked.ends_at = now
+    locked.save(update_fields=["ends_at"])
+    record_change(locked, actor=actor, event_type="approvals.delegation.revoked", before=before,
+                  fields=["ends_at"], data={**terms, "begun": True})
+    return locked
 
 
 def claim_application(application: Application, *, actor) -> Application:
@@ -575,21 +752,27 @@ def resume_clock(application: Application, *, actor) -> Application:
             ended_on=today(), ended_by_name=_name(actor))
         return _refreshed_deadlines(locked)
 
-    return transitions.apply(application, "resume", actor=actor, check=check, changes=changes)
+    locked = transitions.apply(application, "resume", actor=actor, check=check, changes=changes)
+    _refresh_subcase_deadlines(locked, actor=actor)  # the case's pause stopped its sub-cases too
+    return locked
 
 
 @service
 def extend_deadline(application: Application, *, actor, days: int, reason: str) -> Extension:
     """Art. 42: one extension, approved by the head, at most 10 working days (15 on joint
     handling); it moves both deadlines, starts a new deadline epoch and the applicant is told."""
-    joint = application.item_version.handling_class == HandlingClass.JOINT
+    joint = is_joint(application)
     most = clocks.MAX_JOINT_EXTENSION_DAYS if joint else clocks.MAX_EXTENSION_DAYS
-    if not 1 <= days <= most:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= most:
         raise ValidationError({"days": [f"延期应为 1 至 {most} 个工作日（《行政许可法》第四十二条）。"]})
     if not reason.strip():
         raise ValidationError({"reason": ["请写明延期理由，该理由将告知申请人。"]})
 
     def check(locked: Application) -> None:
+        # Approved by the head of the handling (for a joint case: the lead) department — not by an
+        # approver who merely sees the case from another department or takes part in it.
+        if actor is not None and actor.department_id != locked.department_id and not actor.is_superuser:
+            raise PermissionDenied("延期须由办理部门（联合办理的为牵头部门）负责人批准。")
         if hasattr(locked, "extension"):
             raise transitions.TransitionRefused("每个办件只能延期一次（《行政许可法》第四十二条）。")
 
@@ -597,12 +780,185 @@ def extend_deadline(application: Application, *, actor, days: int, reason: str) 
         locked.extension_days = days
         return {"extension_days": days, "deadline_epoch": locked.deadline_epoch + 1, **_refreshed_deadlines(locked)}
 
+    basis = ("《行政许可法》第四十二条第二款：联合办理四十五日内不能办结的，经本级人民政府负责人批准，可以延长十五日"
+             if joint else "《行政许可法》第四十二条第一款：经本行政机关负责人批准，可以延长十日")
     locked = transitions.apply(application, "extend", actor=actor, check=check, changes=changes,
-                               data={"days": days, "reason": reason.strip()})
+                               data={"days": days, "reason": reason.strip(), "basis": basis})
     extension = Extension.objects.create(application=locked, days=days, reason=reason.strip(), approved_by=actor,
                                          approved_by_name=_name(actor), approved_at=timezone.now())
+    # Sub-cases still open get the same days: their promises sit inside the case's limit.
+    for subcase in locked.subcases.filter(status=SubCaseStatus.OPEN):
+        transitions.apply_subcase(subcase, "extend", actor=actor, changes=lambda sub: {
+            "extension_days": days, **_subcase_deadline_values(sub, locked, extension_days=days)})
     effects.announce(locked, "extend", reason=reason.strip())  # art. 42: the applicant is told why
     return extension
+
+
+# --- Joint approval: the participating departments' sub-cases (联合审批/并联审批) -------------------
+
+
+def is_joint(application: Application) -> bool:
+    """Filed under a joint item (联办件): one limit of at most 45 days, extendable once by 15."""
+    return application.item_version.handling_class == HandlingClass.JOINT
+
+
+def subcase_clock_of(subcase: SubCase, *, on: date | None = None,
+                     application: Application | None = None) -> clocks.Clock:
+    """A sub-case's clock on ``on`` (today by default), computed like the case's own (TIME_RULES
+    §10): from the acceptance, on the department's promised limit, stopped by the case's pauses,
+    moved by the case's extension if it came while the sub-case was open. It stops on the day the
+    department gives its opinion. The monitoring sweep reads ``SubCase.promised_due``, which this
+    clock computes whenever the case's deadlines move.
+    """
+    application = application or subcase.application
+    stopped_on = clocks.beijing_date(subcase.concluded_at) if subcase.concluded_at else None
+    day = on or today()
+    if stopped_on is not None and stopped_on < day:
+        day = stopped_on
+    pauses = [clocks.Pause(p.started_on, p.ended_on, p.get_reason_display()) for p in application.pauses.all()]
+    return clocks.Clock(
+        accepted_on=subcase.started_on,
+        promised_limit=subcase.promised_limit,
+        statutory_limit=application.statutory_limit,
+        today=day,
+        pauses=clocks.pauses_until(pauses, stopped_on),
+        extension_days=subcase.extension_days,
+    )
+
+
+def _subcase_deadline_values(subcase: SubCase, application: Application, *,
+                             extension_days: int | None = None) -> dict[str, Any]:
+    if extension_days is not None:
+        subcase.extension_days = extension_days
+    computed = subcase_clock_of(subcase, application=application)
+    return {"promised_due": computed.promised_due, "due_is_provisional": computed.promised_due.provisional}
+
+
+def open_subcases(locked: Application, *, actor) -> list[SubCase]:
+    """On acceptance of a joint case, open a sub-case in every participating department at once
+    ("齐头并进", not a relay), each on the limit the published version promised, and tell them.
+
+    Called inside the acceptance's transaction: the case is never accepted without its sub-cases.
+    """
+    from approvals.effects import announce_subcase
+    from portal.audit.services import chain_for, record_event
+    from portal.organisation.models import Department
+
+    participants = locked.item_version.content.get("participating_departments") or []
+    if not participants:
+        return []
+    departments = Department.objects.in_bulk([p["department_id"] for p in participants])
+    missing = [p["department_name"] for p in participants if p["department_id"] not in departments]
+    if missing:
+        raise transitions.TransitionRefused(
+            f"协办部门已不存在：{'、'.join(missing)}。请联系事项管理员更新并重新发布该联办事项。")
+    opened = []
+    for participant in participants:
+        subcase = SubCase(application=locked, department=departments[participant["department_id"]],
+                          duty=participant.get("duty", ""), promised_limit=participant["promised_limit"],
+                          started_on=locked.accepted_on)
+        computed = subcase_clock_of(subcase, on=locked.accepted_on, application=locked)
+        subcase.promised_due = computed.promised_due
+        subcase.due_is_provisional = computed.promised_due.provisional
+        subcase.save()
+        record_event("approvals.subcase.opened", actor=actor, target=subcase, chain=chain_for(locked),
+                     data={"department": subcase.department_id, "promised_limit": subcase.promised_limit,
+                           "promised_due": subcase.promised_due})
+        announce_subcase(subcase, "opened")
+        opened.append(subcase)
+    return opened
+
+
+def _refresh_subcase_deadlines(locked: Application, *, actor) -> None:
+    """Move the open sub-cases' stored deadlines as the case's moved (after a pause ends)."""
+    for subcase in locked.subcases.filter(status=SubCaseStatus.OPEN):
+        if _subcase_deadline_values(subcase, locked) != {"promised_due": subcase.promised_due,
+                                                          "due_is_provisional": subcase.due_is_provisional}:
+            transitions.apply_subcase(subcase, "refresh_deadline", actor=actor,
+                                      changes=lambda sub: _subcase_deadline_values(sub, locked))
+
+
+def _cancel_open_subcases(locked: Application, *, actor) -> None:
+    """The case left the lifecycle (withdrawn, terminated): its open sub-cases end with it."""
+    for subcase in locked.subcases.filter(status=SubCaseStatus.OPEN):
+        try:
+            transitions.apply_subcase(subcase, "cancel", actor=actor,
+                                      data={"case_status": locked.status})
+        except transitions.TransitionRefused:
+            continue  # concluded meanwhile: its opinion stays on the record
+
+
+def _require_subcase_opinions(locked: Application, outcome: str) -> None:
+    """One combined result: every participating department has given its opinion, and an approval
+    needs all of them to agree (a disagreeing department means refusal, with reasons)."""
+    subcases = list(locked.subcases.exclude(status=SubCaseStatus.CANCELLED).select_related("department"))
+    waiting = [str(sub.department) for sub in subcases if sub.status == SubCaseStatus.OPEN]
+    if waiting:
+        raise transitions.TransitionRefused(
+            f"以下协办部门尚未出具协办意见，不能作出决定：{'、'.join(waiting)}。")
+    disagreeing = [str(sub.department) for sub in subcases if sub.opinion == SubCaseOpinion.DISAGREE]
+    if disagreeing and outcome == DecisionOutcome.APPROVE:
+        raise transitions.TransitionRefused(
+            f"协办部门{'、'.join(disagreeing)}出具了不同意意见，不能准予许可；请作出不予许可决定并说明理由。")
+
+
+def _require_case_in_progress(subcase: SubCase) -> None:
+    application = Application.objects.only("status", "is_paused").get(pk=subcase.application_id)
+    if application.status != ApplicationStatus.IN_PROGRESS:
+        raise transitions.TransitionRefused(
+            f"主办件当前状态为“{application.get_status_display()}”，不能再办理协办件。")
+
+
+def claim_subcase(subcase: SubCase, *, actor) -> SubCase:
+    """Take a sub-case from the participating department's queue (one person per sub-case)."""
+
+    def check(locked: SubCase) -> None:
+        _require_case_in_progress(locked)
+        if locked.assignee_id is not None:
+            who = "您" if locked.assignee_id == actor.pk else "他人"
+            raise transitions.TransitionRefused(f"该协办件已由{who}认领。")
+
+    return transitions.apply_subcase(subcase, "claim", actor=actor, check=check,
+                                     changes=lambda locked: {"assignee": actor, "claimed_at": timezone.now()})
+
+
+@service
+def conclude_subcase(subcase: SubCase, *, actor, opinion: str, opinion_text: str) -> SubCase:
+    """出具协办意见: the participating department agrees or disagrees, in writing and signed.
+
+    Whoever claimed it concludes it (or a delegate); an unclaimed sub-case is taken by the one who
+    concludes it. Not while the case's clock is paused: the materials may still change.
+    """
+    if opinion not in SubCaseOpinion.values:
+        raise ValidationError({"opinion": ["请选择同意或不同意。"]})
+    if not opinion_text.strip():
+        message = "不同意的，须写明理由和依据。" if opinion == SubCaseOpinion.DISAGREE else "请填写协办意见。"
+        raise ValidationError({"opinion_text": [message]})
+
+    def check(locked: SubCase) -> None:
+        _require_case_in_progress(locked)
+        if Application.objects.filter(pk=locked.application_id, is_paused=True).exists():
+            raise transitions.TransitionRefused("办件正在暂停计时，恢复计时后才能出具协办意见。")
+        if locked.assignee_id not in (None, actor.pk) and not acts_for(actor, locked.assignee_id):
+            raise PermissionDenied("该协办件已由他人认领。")
+
+    def changes(locked: SubCase) -> dict[str, Any]:
+        concluded_at = timezone.now()
+        payload = "|".join([str(locked.application_id), str(locked.department_id), opinion, opinion_text.strip(),
+                            str(actor.pk), concluded_at.isoformat()])
+        values = {"opinion": opinion, "opinion_text": opinion_text.strip(), "concluded_at": concluded_at,
+                  "concluded_by": actor, "concluded_by_name": _name(actor),
+                  "signature": SUBCASE_SIGNER.signature(payload)}
+        if locked.assignee_id is None:
+            values.update(assignee=actor, claimed_at=concluded_at)
+        return values
+
+    locked = transitions.apply_subcase(subcase, "conclude", actor=actor, check=check, changes=changes,
+                                       data={"opinion": opinion})
+    from approvals.effects import announce_subcase
+
+    announce_subcase(locked, "concluded")
+    return locked
 
 
 # --- Decision and conclusion ---------------------------------------------------------------------
@@ -632,6 +988,7 @@ def decide(application: Application, *, actor, outcome: str, reasons: str = "") 
             raise transitions.TransitionRefused("尚未到达批准环节。")
         if locked.is_paused:
             raise transitions.TransitionRefused("办件正在暂停计时，请先恢复计时。")
+        _require_subcase_opinions(locked, outcome)
         recorded.update(kind=locked.current_step, started_at=locked.claimed_at)
 
     def changes(locked: Application) -> dict[str, Any]:
@@ -734,6 +1091,7 @@ def withdraw_application(application: Application, *, actor, reason: str = "") -
     locked = transitions.apply(application, "withdraw", actor=actor,
                                changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
                                                        "assignee": None})
+    _cancel_open_subcases(locked, actor=actor)
     effects.announce(locked, "withdraw")
     return locked
 
@@ -746,6 +1104,7 @@ def terminate_application(application: Application, *, actor, reason: str) -> Ap
         locked = transitions.apply(application, "terminate", actor=actor,
                                    changes=lambda locked: {"closing_reason": reason.strip(), "current_step": "",
                                                            "assignee": None})
+        _cancel_open_subcases(locked, actor=actor)
         effects.announce(locked, "terminate", reason=reason.strip())
     return locked
 

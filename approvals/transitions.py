@@ -15,14 +15,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from approvals.choices import ApplicationStatus as S
 from approvals.choices import StepKind
-from approvals.models import Application
-from portal.audit.services import record_event, snapshot
+from approvals.choices import SubCaseStatus as SubStatus
+from approvals.models import Application, SubCase
+from portal.audit.services import chain_for, record_event, snapshot
 from portal.organisation.choices import Role
 from portal.scoping import VIEW, within_scope
 from portal.transactions import unit
 
 APPLICANT = "applicant"  # the applicant who owns the application (or staff filing for them)
 SYSTEM = "system"  # sweeps and tasks only (actor None)
+# A sub-case's move that follows a move of its case (cancelled with a withdrawn case, deadlines
+# moved by the case's resume or extension): authorised by the case's own transition, whose
+# service is the only caller.
+FOLLOWS_CASE = "follows_case"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,17 @@ STEP_ACTORS: dict[str, tuple[str, ...]] = {
     StepKind.CONCLUDE: (Role.WINDOW_CLERK, Role.HANDLER),
     StepKind.ACCEPT_REVIEW: (Role.WINDOW_CLERK, Role.REVIEWER),
     StepKind.APPROVE_CONCLUDE: (Role.APPROVER,),
+}
+
+
+# The participating department's part of a joint case (协办件): its own small table.
+SUBCASE_ROLES = (Role.HANDLER, Role.REVIEWER, Role.APPROVER)
+SUBCASE_TRANSITIONS: dict[str, Transition] = {
+    "claim": Transition("认领协办件", (SubStatus.OPEN,), None, SUBCASE_ROLES),
+    "conclude": Transition("出具协办意见", (SubStatus.OPEN,), SubStatus.CONCLUDED, SUBCASE_ROLES),
+    "refresh_deadline": Transition("重算协办期限", (SubStatus.OPEN,), None, (FOLLOWS_CASE,)),
+    "extend": Transition("协办期限随主件延期", (SubStatus.OPEN,), None, (FOLLOWS_CASE,)),
+    "cancel": Transition("协办件随主件终结", (SubStatus.OPEN,), SubStatus.CANCELLED, (FOLLOWS_CASE,)),
 }
 
 
@@ -135,5 +151,71 @@ def _check_actor(application: Application, transition: Transition, actor) -> Non
     staff_roles = [role for role in transition.actors if role not in (APPLICANT, SYSTEM)]
     if actor.is_applicant or not actor.has_role(*staff_roles):
         raise PermissionDenied(f"您的角色不能执行“{transition.label}”。")
-    if not within_scope(actor, application, VIEW):
+    if not within_scope(actor, application, VIEW, participation=False):
+        if Application.objects.restrict(actor, VIEW).filter(pk=application.pk).exists():
+            raise PermissionDenied("协办部门只能办理本部门的协办件，主办件由牵头部门办理。")
         raise PermissionDenied("该办件不在您的管辖范围内。")
+
+
+def apply_subcase(
+    subcase: SubCase,
+    action: str,
+    *,
+    actor,
+    check: Callable[[SubCase], None] | None = None,
+    changes: Callable[[SubCase], dict[str, Any]] | None = None,
+    data: dict[str, Any] | None = None,
+) -> SubCase:
+    """``apply`` for a sub-case: lock, check the move and the actor, save, audit.
+
+    The audit entry goes to the case's own chain, so that the joint case's whole history (the
+    lead's steps and every department's opinion) reads as one tamper-evident sequence.
+    """
+    transition = SUBCASE_TRANSITIONS[action]
+    with unit():
+        locked = SubCase.objects.select_for_update().get(pk=subcase.pk)
+        _check_subcase_actor(locked, transition, actor)
+        if locked.status not in transition.sources:
+            raise TransitionRefused(
+                f"协办件当前状态为“{locked.get_status_display()}”，不能执行“{transition.label}”。",
+                code="invalid_transition",
+            )
+        if check is not None:
+            check(locked)
+        values = dict(changes(locked)) if changes is not None else {}
+        if transition.target is not None:
+            values["status"] = transition.target
+        before = snapshot(locked, list(values))
+        for name, value in values.items():
+            setattr(locked, name, value)
+        if values:
+            locked.save(update_fields=list(values))
+        after = snapshot(locked, list(values))
+        record_event(
+            f"approvals.subcase.{action}",
+            actor=actor,
+            target=locked,
+            chain=chain_for(Application(pk=locked.application_id)),
+            changes={name: [before[name], after[name]] for name in values if before[name] != after[name]},
+            data={"department": locked.department_id, **(data or {})},
+        )
+    for name in values:
+        setattr(subcase, name, getattr(locked, name))
+    return locked
+
+
+def _check_subcase_actor(subcase: SubCase, transition: Transition, actor) -> None:
+    if FOLLOWS_CASE in transition.actors:
+        return
+    if actor is None:
+        if SYSTEM not in transition.actors:
+            raise PermissionDenied("该操作须由协办部门的工作人员执行。")
+        return
+    if actor.is_applicant:
+        raise PermissionDenied("协办件由协办部门办理。")
+    if not actor.has_role(*transition.actors):
+        raise PermissionDenied(f"您的角色不能执行“{transition.label}”。")
+    if not SubCase.objects.restrict(actor, VIEW).filter(pk=subcase.pk).exists():
+        raise PermissionDenied("该协办件不在您的管辖范围内。")
+    if actor.department_id != subcase.department_id and not actor.is_superuser:
+        raise PermissionDenied("只有协办部门的人员可以办理该协办件。")

@@ -14,5 +14,10 @@ urlpatterns = [
     path("workspace/intake/<str:code>/", staff_views.intake, name="intake_item"),
     path("workspace/cases/", staff_views.queue, name="queue"),
     path("workspace/cases/<int:pk>/", staff_views.case, name="staff_case"),
+    path("workspace/cases/<int:pk>/materials/<int:position>/", staff_views.material_file, name="material_file"),
     path("workspace/cases/<int:pk>/<str:action>/", staff_views.act, name="act"),
+    path("workspace/cases/<int:pk>/subcases/<int:subcase_pk>/<str:action>/", staff_views.subcase_act,
+         name="subcase_act"),
+    path("workspace/delegations/", staff_views.delegations, name="delegations"),
+    path("workspace/delegations/<int:pk>/revoke/", staff_views.revoke_delegation, name="revoke_delegation"),
 ]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals import services
 from approvals.choices import LicenceStatus
+from approvals.documents import remedies
 from approvals.models import Application, Decision, Licence, LicenceVerification
 from portal.audit.masking import mask_name
 from portal.documents.models import Document
@@ -55,6 +56,9 @@ def progress_lookup(request):
         ]
     if application is not None and application.accepted_on:
         context["clock"] = services.clock_of(application)
+    if application is not None:
+        context["decision"] = Decision.objects.filter(application=application).first()
+        context["remedies"] = remedies()
     return render(request, "approvals/progress.html", context, status=200)
 
 

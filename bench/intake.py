@@ -1,10 +1,24 @@
-"""Benchmark: window intake through the real stack (gunicorn + PostgreSQL on loopback).
+"""Benchmark: window intake and online filing through the real stack (gunicorn + PostgreSQL on loopback).
 
 Run by ``make bench`` (inside scripts/with-test-services, so PostgreSQL and Redis are private
-and throwaway unless DATABASE_URL/REDIS_URL are set). Steps: migrate, load the demo, start
-gunicorn, sign window clerks in, then drive the intake form — one walk-in accepted per request —
-at 20 and 100 concurrent users for a fixed time, and report throughput and p50/p95/p99. Also
-times rendering and sealing a licence in a warm process. Prints a table; writes bench/results.json.
+and throwaway unless DATABASE_URL/REDIS_URL are set). Steps: migrate, load the demo, create the
+bench's window clerks and one applicant account per concurrent user (``bench/accounts.py``),
+start gunicorn and sign everyone in through the login page, warm up, then at each concurrency
+level (20 and 100 by default) for a fixed time, one after the other:
+
+- window intake: clerks post the intake form, one walk-in accepted per request; throughput and
+  the p50/p95/p99 of those requests.
+- online filing: each applicant, in its own browser (``bench/browser.py``: cookies, redirects
+  followed, CSRF tokens read from the pages), files 食品经营许可 from "在线申报" to the
+  confirmation (``bench/filing.py``: the task list, applicant details, three questions, six
+  PDF uploads, check your answers, submit), about 35 requests a filing. Reported: filings
+  completed per second and the p50/p95/p99 of a whole filing, and the p50/p95/p99 of the
+  individual requests (every GET and POST, each redirect followed counted as its own request).
+
+Users start no new intake or filing once the time is up, finish the one under way, and the
+throughput counts that tail in the time (``bench/load.py``). Also times rendering and sealing a
+licence in a warm process. Prints a table; writes bench/results.json (``intake``, ``filing`` and
+``documents``; a level with failures keeps the first one's status and page start).
 
 Targets (issue 3, this 2-core machine): >= 150 intakes/s with p99 <= 250 ms at 20 concurrent;
 a signed licence in <= 0.3 s warm.
@@ -13,21 +27,31 @@ a signed licence in <= 0.3 s warm.
 import asyncio
 import json
 import os
-import re
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 from pathlib import Path
 
+# Run as a script: bench's own modules and the portal's identity codes from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.accounts import PASSWORD, applicant_username, clerk_username
+from bench.browser import Browser, Failure, exchange
+from bench.cpu import StackCpu
+from bench.filing import drive_filing
+from bench.load import closed_loop, latency_summary
+from portal.organisation.identity import uscc_check_character
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DURATION_SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 CONCURRENCY_LEVELS = [int(n) for n in os.environ.get("BENCH_CONCURRENCY", "20,100").split(",")]
-ITEM_CODE = "000133003000-JZ-JC-01"  # 食品经营许可 at 江城区 (demo catalogue)
+WARM_UP_CONCURRENCY, WARM_UP_SECONDS = 4, 3
+ITEM_CODE = "000133003000-JZ-JC-01"  # 食品经营许可 at 江城区 (demo catalogue), for citizens and enterprises
 CLERKS = 8
+APPLICANTS = max(CONCURRENCY_LEVELS + [WARM_UP_CONCURRENCY])  # one account per concurrent applicant
 
 
 def free_port() -> int:
@@ -40,85 +64,43 @@ def manage(*args: str, env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def check_digit_uscc(first17: str) -> str:
-    sys.path.insert(0, str(ROOT))
-    from portal.organisation.identity import uscc_check_character
-
-    return first17 + uscc_check_character(first17)
-
-
-async def request(port: int, method: str, path: str, *, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    response_headers: dict[str, list[str]] = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        response_headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(status_line.split()[1]), response_headers, payload
-
-
-async def sign_in(port: int, username: str) -> dict:
-    status, headers, body = await request(port, "GET", "/accounts/login/", headers={})
-    cookies = {c.split(";")[0].split("=")[0]: c.split(";")[0].split("=")[1] for c in headers.get("set-cookie", [])}
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-    form = urllib.parse.urlencode({"username": username, "password": "Demo@2026", "csrfmiddlewaretoken": token,
-                                   "next": "/workspace/"}).encode()
-    status, headers, _ = await request(port, "POST", "/accounts/login/", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken']}"})
-    assert status == 302, f"sign-in of {username} failed ({status})"
-    for cookie in headers.get("set-cookie", []):
-        name, value = cookie.split(";")[0].split("=", 1)
-        cookies[name] = value
-    return cookies
-
-
-async def drive(port: int, sessions: list[dict], concurrency: int, seconds: float) -> dict:
+async def drive_intake(port: int, clerks: list[Browser], concurrency: int, seconds: float,
+                       cpu: StackCpu | None = None) -> dict:
+    """Walk-ins accepted at the window, one POST each, by ``concurrency`` users sharing the clerks;
+    with ``cpu``, also the CPU the whole stack spent per intake (see bench/cpu.py)."""
     latencies: list[float] = []
-    failures = 0
-    stop = time.monotonic() + seconds
     counter = 0
 
-    async def user(index: int) -> None:
-        nonlocal failures, counter
-        cookies = sessions[index % len(sessions)]
-        cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        while time.monotonic() < stop:
-            counter += 1
-            code = check_digit_uscc(f"91360100MA{(index * 1_000_000 + counter) % 10_000_000:07d}")
-            form = urllib.parse.urlencode({
-                "csrfmiddlewaretoken": cookies["csrftoken"], "subject_type": "enterprise", "identity_code": code,
-                "applicant_name": f"江州测试企业{counter}有限公司", "contact_phone": "13900001111",
-                "outcome": "accept", "reason": "", **{f"material_{n}": "on" for n in range(1, 7)},
-            }).encode()
-            started = time.perf_counter()
-            status, _, _ = await request(port, "POST", f"/workspace/intake/{ITEM_CODE}/", body=form, headers={
-                "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_header,
-                "Referer": f"http://127.0.0.1:{port}/", "X-Forwarded-Proto": "http"})
-            elapsed = time.perf_counter() - started
-            if status == 302:
-                latencies.append(elapsed)
-            else:
-                failures += 1
+    async def intake_one(index: int) -> None:
+        nonlocal counter
+        counter += 1
+        first17 = f"91360100MA{(index * 1_000_000 + counter) % 10_000_000:07d}"
+        clerk = clerks[index % len(clerks)]
+        form = urllib.parse.urlencode({
+            "csrfmiddlewaretoken": clerk.cookies["csrftoken"], "subject_type": "enterprise",
+            "identity_code": first17 + uscc_check_character(first17),
+            "applicant_name": f"江州测试企业{counter}有限公司", "contact_phone": "13900001111",
+            "outcome": "accept", "reason": "", **{f"material_{n}": "on" for n in range(1, 7)},
+        }).encode()
+        response = await exchange(port, "POST", f"/workspace/intake/{ITEM_CODE}/", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": clerk.cookie_header(),
+            "Referer": f"http://127.0.0.1:{port}/", "X-Forwarded-Proto": "http"})
+        if response.status != 302:
+            raise Failure("window intake", response)
+        latencies.append(response.elapsed)
 
-    began = time.monotonic()
-    await asyncio.gather(*(user(i) for i in range(concurrency)))
-    wall = time.monotonic() - began
-    latencies.sort()
-
-    def percentile(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000 if latencies else float("nan")
-
-    return {"concurrency": concurrency, "completed": len(latencies), "failed": failures,
-            "throughput_per_s": round(len(latencies) / wall, 1), "p50_ms": round(percentile(50), 1),
-            "p95_ms": round(percentile(95), 1), "p99_ms": round(percentile(99), 1),
-            "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None}
+    before, driver_before = (cpu.snapshot(), cpu.driver_seconds()) if cpu else (None, 0.0)
+    run = await closed_loop(concurrency, seconds, intake_one)
+    cost = {}
+    if cpu and run.completed:
+        spent = {**cpu.seconds_between(before, cpu.snapshot()), "driver": cpu.driver_seconds() - driver_before}
+        per_intake = sum(spent.values()) / run.completed
+        cost = {"cpu_ms_per_intake": round(per_intake * 1000, 2),
+                "cpu_ms_per_intake_by_part": {part: round(seconds / run.completed * 1000, 2)
+                                              for part, seconds in spent.items()},
+                "capacity_per_s_on_idle_machine": round((os.cpu_count() or 1) / per_intake, 1)}
+    return {"concurrency": concurrency, "completed": run.completed, "failed": run.failed,
+            "throughput_per_s": run.per_second(), **latency_summary(latencies), **cost, **run.failure_fields()}
 
 
 def document_timing(env: dict) -> dict:
@@ -147,7 +129,8 @@ def main() -> None:
         sys.exit("DATABASE_URL is not set: run through `make bench` (scripts/with-test-services)")
     manage("migrate", "--noinput", env=env)
     manage("load_demo", env=env)
-    manage("shell", "-c", _extra_clerks_script(), env=env)
+    manage("shell", "-c", "from bench.accounts import create_bench_accounts; "
+           f"create_bench_accounts(clerks={CLERKS}, applicants={APPLICANTS})", env=env)
     port = free_port()
     workers = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
     server = subprocess.Popen([PYTHON, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}",
@@ -159,37 +142,60 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        sessions = asyncio.run(_sign_in_all(port))
-        asyncio.run(drive(port, sessions, 4, 3))  # warm-up
-        results = {"workers": workers, "seconds": DURATION_SECONDS,
-                   "runs": [asyncio.run(drive(port, sessions, c, DURATION_SECONDS)) for c in CONCURRENCY_LEVELS]}
+        cpu = StackCpu(server.pid, urllib.parse.urlparse(env["DATABASE_URL"]).path.lstrip("/"))
+        results = {"workers": workers, "seconds": DURATION_SECONDS, **asyncio.run(_drive_all(port, cpu))}
     finally:
         server.terminate()
         server.wait(timeout=30)
     results["documents"] = document_timing(env)
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
-    print(f"\nwindow intake through gunicorn ({workers} workers) + PostgreSQL, {DURATION_SECONDS:.0f} s per level")
-    print(f"{'concurrent':>10} {'done':>6} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
-    for run in results["runs"]:
-        print(f"{run['concurrency']:>10} {run['completed']:>6} {run['failed']:>6} {run['throughput_per_s']:>7} "
-              f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7}")
+    _print_results(results)
+
+
+async def _drive_all(port: int, cpu: StackCpu) -> dict:
+    clerks = [Browser(port) for _ in range(CLERKS)]
+    applicants = [Browser(port) for _ in range(APPLICANTS)]
+    await asyncio.gather(*(clerk.sign_in(clerk_username(index), PASSWORD, next_path="/workspace/")
+                           for index, clerk in enumerate(clerks)))
+    await asyncio.gather(*(applicant.sign_in(applicant_username(index), PASSWORD, next_path="/my/applications/")
+                           for index, applicant in enumerate(applicants)))
+    await drive_intake(port, clerks, WARM_UP_CONCURRENCY, WARM_UP_SECONDS)
+    await drive_filing(applicants, ITEM_CODE, WARM_UP_CONCURRENCY, WARM_UP_SECONDS)
+    intake, filing = [], []
+    for concurrency in CONCURRENCY_LEVELS:
+        intake.append(await drive_intake(port, clerks, concurrency, DURATION_SECONDS, cpu))
+        filing.append(await drive_filing(applicants, ITEM_CODE, concurrency, DURATION_SECONDS))
+    return {"intake": intake, "filing": filing}
+
+
+def _print_results(results: dict) -> None:
+    print(f"\nwindow intake through gunicorn ({results['workers']} workers) + PostgreSQL, "
+          f"{DURATION_SECONDS:.0f} s per level (one POST per intake)")
+    print(f"{'concurrent':>10} {'done':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+          f" {'CPU ms each':>11} {'capacity/s':>10}")
+    for run in results["intake"]:
+        print(f"{run['concurrency']:>10} {run['completed']:>7} {run['failed']:>6} {run['throughput_per_s']:>7} "
+              f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7} {run.get('cpu_ms_per_intake', '-'):>11} "
+              f"{run.get('capacity_per_s_on_idle_machine', '-'):>10}")
+    print("  CPU ms each: gunicorn, the database's backends and the load driver, per intake; capacity/s: the"
+          " cores over that cost, what the stack carries when nothing else runs on the machine")
+    for run in results["intake"]:
+        if "cpu_ms_per_intake_by_part" in run:
+            parts = ", ".join(f"{part} {ms} ms" for part, ms in run["cpu_ms_per_intake_by_part"].items())
+            print(f"  at {run['concurrency']} concurrent, CPU per intake: {parts}")
+    print("\nonline filing, start to confirmation (per filing), and its requests one by one (p50/p95/p99)")
+    print(f"{'concurrent':>10} {'filings':>7} {'failed':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+          f" {'requests':>8} {'req/s':>7} {'filing p50 ms':>13}")
+    for run in results["filing"]:
+        print(f"{run['concurrency']:>10} {run['completed']:>7} {run['failed']:>6} {run['filings_per_s']:>7} "
+              f"{run['p50_ms']:>7} {run['p95_ms']:>7} {run['p99_ms']:>7} {run['requests']:>8} "
+              f"{run['requests_per_s']:>7} {run['filing_p50_ms']:>13}")
+    for run in results["intake"] + results["filing"]:
+        if run.get("first_failure"):
+            print(f"\nfirst failure at {run['concurrency']} concurrent: {run['first_failure']}")
     documents = results["documents"]
-    print(f"licence render (warm, median): {documents['licence_render_median_ms']} ms; "
+    print(f"\nlicence render (warm, median): {documents['licence_render_median_ms']} ms; "
           f"render + seal: {documents['licence_render_and_sign_median_ms']} ms")
-
-
-def _extra_clerks_script() -> str:
-    return (
-        "from portal.organisation import services as o; from portal.organisation.models import User, Department;"
-        f"department = Department.objects.get(code='JZ-JC-SPJ');"
-        f"[o.save_user(User(username=f'bench_clerk{{i}}', full_name=f'压测窗口{{i}}', department=department),"
-        f" actor=None, roles=['window_clerk'], password='Demo@2026') for i in range({CLERKS})"
-        " if not User.objects.filter(username=f'bench_clerk{i}').exists()]"
-    )
-
-
-async def _sign_in_all(port: int) -> list[dict]:
-    return [await sign_in(port, f"bench_clerk{i}") for i in range(CLERKS)]
 
 
 if __name__ == "__main__":

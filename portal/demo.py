@@ -76,6 +76,9 @@ STAFF = [
     ("clerk_jc", "窗口人员 刘洋", [Role.WINDOW_CLERK], "JZ-JC-SPJ", None),
     ("supervisor_jc", "监察人员 何静", [Role.SUPERVISOR], "JZ-JC-SPJ", None),
     ("clerk_lh", "窗口人员 黄晨", [Role.WINDOW_CLERK], "JZ-LH-SPJ", None),
+    # Participating departments of the joint item 企业开办“一件事” (协办部门).
+    ("handler_scj", "承办人 钱进", [Role.HANDLER], "JZ-SCJ", None),
+    ("handler_gaj", "承办人 马骁", [Role.HANDLER], "JZ-GAJ", None),
 ]
 
 
@@ -227,6 +230,13 @@ def load_demo_items() -> int:
             ],
             prerequisites=record["intermediary_prerequisites"],
         )
+        if record.get("participating_departments"):
+            # Joint items (联办件): the departments that handle parallel sub-cases, and their limits.
+            catalogue.replace_participations(item, [
+                {"department": departments[row["department"]], "promised_limit": row["promised_limit"],
+                 "duty": row.get("duty", "")}
+                for row in record["participating_departments"]
+            ], actor=None)
         for material, source in zip(item.materials.order_by("position"), record["materials"], strict=True):
             if source.get("has_template"):
                 material.template.save(f"{material.name}.xlsx", ContentFile(_form_template(item, material)), save=False)

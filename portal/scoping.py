@@ -8,7 +8,10 @@ A model opts in by using ``ScopedQuerySet`` as its manager and naming, as class 
   admins may *change* only their own department's objects;
 - ``scope_owner_field`` (optional): the lookup to the applicant who owns the object; applicants see
   only their own objects and nothing else;
-- ``scope_public`` (optional, default False): anonymous visitors may view (published catalogue).
+- ``scope_public`` (optional, default False): anonymous visitors may view (published catalogue);
+- ``scope_participant_field`` (optional): the lookup to departments that take part in the object
+  without owning it (the participating departments of a joint case, 协办部门); their staff may
+  *view* it wherever its region lies. One sub-query, like the grants below.
 
 django-guardian holds the exceptions — a case assigned to someone outside the region, a
 delegation — as per-object grants, added to the scope by one sub-query, never by enumerating rows.
@@ -35,8 +38,12 @@ REGION_WIDE_CHANGE_ROLES = ("admin",)
 
 
 class ScopedQuerySet(models.QuerySet):
-    def restrict(self, user: User | None, action: str = VIEW) -> ScopedQuerySet:
-        """The objects ``user`` may ``action`` ("view" or "change"); empty for strangers."""
+    def restrict(self, user: User | None, action: str = VIEW, *, participation: bool = True) -> ScopedQuerySet:
+        """The objects ``user`` may ``action`` ("view" or "change"); empty for strangers.
+
+        ``participation=False`` leaves out what the user sees only as a participating department
+        (a joint case's lead-department actions check that they are not merely a participant).
+        """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         model = self.model
@@ -53,7 +60,10 @@ class ScopedQuerySet(models.QuerySet):
             if owner_field is None:
                 return self.all() if action == VIEW and getattr(model, "scope_public", False) else self.none()
             return self.filter(**{owner_field: user})
-        return self.filter(scope_condition(model, user, action) | grant_condition(model, user, action))
+        condition = scope_condition(model, user, action) | grant_condition(model, user, action)
+        if participation:
+            condition |= participant_condition(model, user, action)
+        return self.filter(condition)
 
 
 def scope_condition(model: type[models.Model], user: User, action: str) -> models.Q:
@@ -69,6 +79,19 @@ def scope_condition(model: type[models.Model], user: User, action: str) -> model
             return models.Q(pk__in=[])
         condition &= models.Q(**{department_field: user.department_id})
     return condition
+
+
+def participant_condition(model: type[models.Model], user: User, action: str) -> models.Q:
+    """Objects the user's department takes part in (``scope_participant_field``), for viewing.
+
+    A sub-query over the participation rows rather than a join, so an object with several
+    participants is still one row, and the region condition keeps using its index.
+    """
+    field = getattr(model, "scope_participant_field", None)
+    if field is None or action != VIEW or user.department_id is None:
+        return models.Q(pk__in=[])
+    participating = model._default_manager.filter(**{field: user.department_id}).values("pk")
+    return models.Q(pk__in=participating)
 
 
 def grant_condition(model: type[models.Model], user: User, action: str) -> models.Q:
@@ -93,7 +116,7 @@ def grant_condition(model: type[models.Model], user: User, action: str) -> model
     return models.Q(pk__in=user_grants) | models.Q(pk__in=group_grants)
 
 
-def within_scope(user: User, obj: models.Model, action: str = VIEW) -> bool:
+def within_scope(user: User, obj: models.Model, action: str = VIEW, *, participation: bool = True) -> bool:
     """Whether ``obj`` is in ``user``'s scope for ``action``: what ``restrict`` decides in SQL.
 
     Answered from the loaded object when its scope fields are its own columns and the region
@@ -113,7 +136,7 @@ def within_scope(user: User, obj: models.Model, action: str = VIEW) -> bool:
             if department_field and "__" not in department_field and user.department_id is not None \
                     and getattr(obj, f"{department_field}_id", None) == user.department_id:
                 return True
-    return model._default_manager.restrict(user, action).filter(pk=obj.pk).exists()
+    return model._default_manager.restrict(user, action, participation=participation).filter(pk=obj.pk).exists()
 
 
 def ensure_can(user, obj: models.Model, action: str = CHANGE, *, roles: tuple[str, ...] = ()) -> None:

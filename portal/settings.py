@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "MaterialStateEnum": "approvals.choices.MaterialState",
         "MaterialInputStateEnum": "approvals.api.serializers.MATERIAL_INPUT_STATES",
         "LicenceStatusEnum": "approvals.choices.LicenceStatus",
+        "SubCaseStatusEnum": "approvals.choices.SubCaseStatus",
+        "SubCaseOpinionEnum": "approvals.choices.SubCaseOpinion",
         "SubjectTypeEnum": "portal.organisation.choices.SubjectType",
         "DepartmentKindEnum": "portal.organisation.choices.DepartmentKind",
         "RegionLevelEnum": "portal.organisation.choices.RegionLevel",

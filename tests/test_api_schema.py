@@ -41,6 +41,7 @@ def test_every_choice_set_has_the_name_of_its_class(schema_file):
         "DecisionOutcomeEnum", "ServiceMethodEnum", "MaterialStateEnum", "MaterialInputStateEnum",
         "LicenceStatusEnum", "SubjectTypeEnum", "DepartmentKindEnum", "RegionLevelEnum", "ItemNatureEnum",
         "ItemStatusEnum", "ItemLevelEnum", "HandlingClassEnum", "ServiceCategoryEnum", "BlankEnum",
+        "SubCaseStatusEnum", "SubCaseOpinionEnum",
     }
     assert components["ApplicationStatusEnum"]["enum"] == [
         "draft", "submitted", "correction", "not_accepted", "in_progress", "approved", "refused", "concluded",

@@ -18,6 +18,7 @@ from approvals.choices import (
     MaterialState,
     PauseReason,
     ServiceMethod,
+    SubCaseOpinion,
 )
 from approvals.models import (
     Application,
@@ -28,6 +29,7 @@ from approvals.models import (
     OneTimeNotice,
     Pause,
     Step,
+    SubCase,
 )
 from portal.audit import masking
 from portal.audit.services import PERSONAL_DATA_ROLES
@@ -105,6 +107,10 @@ class AcceptSerializer(serializers.Serializer):
 class NoticeItemSerializer(serializers.Serializer):
     material = serializers.CharField(allow_blank=True, max_length=200)
     requirement = serializers.CharField(allow_blank=True, max_length=1000)
+    position = serializers.IntegerField(
+        required=False, min_value=1,
+        help_text="材料清单序号：已提交但不符合要求的材料据此标记为“需补正”，申请人须重新提交",
+    )
 
 
 class OneTimeNoticeSerializer(serializers.Serializer):
@@ -160,6 +166,11 @@ class ConcludeSerializer(serializers.Serializer):
     valid_years = serializers.IntegerField(min_value=1, max_value=50, default=5, allow_null=True,
                                            help_text="证照有效年限；null 表示长期有效")
     licence_scope = serializers.CharField(allow_blank=True, default="", help_text="许可内容，默认为事项名称")
+
+
+class SubCaseConcludeSerializer(serializers.Serializer):
+    opinion = serializers.ChoiceField(choices=SubCaseOpinion.choices, help_text="agree：同意；disagree：不同意")
+    opinion_text = serializers.CharField(allow_blank=True, default="", help_text="意见说明；不同意的须写明理由和依据")
 
 
 # --- Output --------------------------------------------------------------------------------------
@@ -228,6 +239,27 @@ class ClockSerializer(serializers.Serializer):
     explanation = serializers.CharField(source="explain")
 
 
+class SubCaseSerializer(serializers.ModelSerializer):
+    """A participating department's sub-case of a joint case, with its own clock."""
+
+    department_code = serializers.CharField(source="department.code", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+    clock = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SubCase
+        fields = ["id", "department_code", "department_name", "duty", "status", "promised_limit", "extension_days",
+                  "started_on", "promised_due", "due_is_provisional", "assignee", "claimed_at", "opinion",
+                  "opinion_text", "concluded_at", "concluded_by_name", "clock"]
+        read_only_fields = fields
+
+    @extend_schema_field(ClockSerializer)
+    def get_clock(self, subcase: SubCase) -> dict:
+        application = self.context.get("application") or subcase.application
+        return ClockSerializer(services.subcase_clock_of(subcase, application=application)).data
+
+
 class ApplicationListSerializer(serializers.ModelSerializer):
     """One row of the list: no nested collections, so the list costs the same for any length."""
 
@@ -275,13 +307,14 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
     decision = serializers.SerializerMethodField()
     licence = serializers.SerializerMethodField()
     clock = serializers.SerializerMethodField()
+    subcases = serializers.SerializerMethodField()
     filed_by = serializers.CharField(source="filed_by.username", default=None, read_only=True)
 
     class Meta(ApplicationListSerializer.Meta):
         fields = [
             *ApplicationListSerializer.Meta.fields, "contact_name", "contact_email", "form_data", "filed_by",
             "promised_limit", "statutory_limit", "extension_days", "materials", "steps", "pauses", "notices",
-            "extension", "decision", "licence", "clock",
+            "extension", "decision", "licence", "clock", "subcases",
         ]
         read_only_fields = fields
 
@@ -304,6 +337,12 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
     def get_licence(self, application: Application) -> dict | None:
         licence = self._related(application, "licence")
         return LicenceOutputSerializer(licence).data if licence else None
+
+    @extend_schema_field(SubCaseSerializer(many=True))
+    def get_subcases(self, application: Application) -> list[dict]:
+        """Joint cases: each participating department's sub-case (empty for other cases)."""
+        return SubCaseSerializer(application.subcases.all(), many=True,
+                                 context={**self.context, "application": application}).data
 
     @extend_schema_field(ClockSerializer(allow_null=True))
     def get_clock(self, application: Application) -> dict | None:

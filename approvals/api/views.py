@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from approvals import services
 from approvals.api import serializers as api
 from approvals.choices import Channel, MaterialState
-from approvals.models import Application
+from approvals.models import Application, SubCase
 from approvals.transitions import TransitionRefused
 from portal.catalogue.models import ItemVersion
 from portal.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -125,7 +125,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def _with_everything(queryset):
         return queryset.select_related(
             "department", "assignee", "filed_by", "extension", "decision", "licence",
-        ).prefetch_related("materials__reused_licence", "steps", "pauses", "notices")
+        ).prefetch_related("materials__reused_licence", "steps", "pauses", "notices", "subcases__department",
+                           "subcases__assignee")
 
     def get_serializer_class(self):
         return api.ApplicationListSerializer if self.action == "list" else api.ApplicationDetailSerializer
@@ -304,6 +305,33 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def extend(self, request, pk=None):
         return self._perform(api.ExtendSerializer, lambda application, user, data: services.extend_deadline(
             application, actor=user, days=data["days"], reason=data["reason"]))
+
+    # --- Joint approval: the participating departments' sub-cases ---
+
+    def _perform_on_subcase(self, sub_id: str, serializer_class, perform) -> Response:
+        """The case in scope (404), its sub-case in scope (404), the input (400), the service."""
+        application = self.get_object()
+        subcase = get_object_or_404(SubCase.objects.restrict(self.request.user, VIEW),
+                                    pk=sub_id, application_id=application.pk)
+        data = self._input(serializer_class) if serializer_class is not None else {}
+        with transaction.atomic():
+            perform(subcase, self.request.user, data)
+        return Response(self._detail(application.pk))
+
+    @lifecycle_action("认领协办件（协办部门）")
+    @action(detail=True, methods=["post"], url_path=r"subcases/(?P<sub_id>[0-9]+)/claim")
+    @idempotent
+    def claim_subcase(self, request, pk=None, sub_id=None):
+        return self._perform_on_subcase(sub_id, None, lambda subcase, user, data: services.claim_subcase(
+            subcase, actor=user))
+
+    @lifecycle_action("出具协办意见（协办部门：同意或不同意）", api.SubCaseConcludeSerializer)
+    @action(detail=True, methods=["post"], url_path=r"subcases/(?P<sub_id>[0-9]+)/conclude")
+    @idempotent
+    def conclude_subcase(self, request, pk=None, sub_id=None):
+        return self._perform_on_subcase(sub_id, api.SubCaseConcludeSerializer, lambda subcase, user, data: (
+            services.conclude_subcase(subcase, actor=user, opinion=data["opinion"],
+                                      opinion_text=data["opinion_text"])))
 
     # --- Decision, conclusion, leaving ---
 

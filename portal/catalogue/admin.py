@@ -8,7 +8,14 @@ from import_export.admin import ImportExportMixin
 
 from portal.admin import ScopedAdmin
 from portal.catalogue import services
-from portal.catalogue.models import BasicItem, IntermediaryPrerequisite, Item, ItemVersion, Material
+from portal.catalogue.models import (
+    BasicItem,
+    IntermediaryPrerequisite,
+    Item,
+    ItemVersion,
+    Material,
+    ParticipatingDepartment,
+)
 from portal.catalogue.resources import ItemResource
 from portal.organisation.models import Department
 
@@ -24,10 +31,25 @@ class PrerequisiteInline(admin.TabularInline):
     extra = 0
 
 
+class ParticipationInline(admin.TabularInline):
+    """Joint items (联办件): the participating departments and their promised limits."""
+
+    model = ParticipatingDepartment
+    extra = 0
+    fields = ["position", "department", "duty", "promised_limit"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department":
+            # A participant may sit at another level (a city bureau on a district's joint item):
+            # any department in use may be named, whatever the editor's own region.
+            kwargs["queryset"] = Department.objects.filter(is_active=True).select_related("region")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Item)
 class ItemAdmin(ImportExportMixin, ScopedAdmin):
     resource_classes = [ItemResource]
-    inlines = [MaterialInline, PrerequisiteInline]
+    inlines = [MaterialInline, PrerequisiteInline, ParticipationInline]
     list_display = [
         "implementation_code",
         "name",
@@ -103,6 +125,17 @@ class ItemAdmin(ImportExportMixin, ScopedAdmin):
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
             services.replace_prerequisites(form.instance, wanted, actor=request.user)
+        elif formset.model is ParticipatingDepartment:
+            rows = sorted(
+                (f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")),
+                key=lambda row: row.get("position") or 0,
+            )
+            services.replace_participations(
+                form.instance,
+                [{"department": row["department"], "promised_limit": row["promised_limit"], "duty": row["duty"]}
+                 for row in rows],
+                actor=request.user,
+            )
         else:
             super().save_formset(request, form, formset, change)
 

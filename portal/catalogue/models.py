@@ -3,6 +3,8 @@
 - ``BasicItem``: the basic item and its basic code — the same power wherever it is exercised.
 - ``Item``: its implementation by one organ in one region (implementation code). This is the
   working copy that admins edit; edits are invisible to the public until published.
+- ``ParticipatingDepartment``: for a joint item (联办件), each other department that handles a
+  parallel sub-case (协办部门) and the limit it promises inside the item's own.
 - ``ItemVersion``: an immutable, published snapshot. The public guide shows an item's published
   version and an application is filed under one, so a later edit never changes the terms of a
   case already filed.
@@ -100,6 +102,15 @@ class Item(models.Model):
     supervision_procedure = models.TextField(_("监管流程"), blank=True)
     supervision_annual_plan = models.TextField(_("年度监管计划"), blank=True)
     supervision_handling = models.TextField(_("处理方式"), blank=True)
+
+    # Joint items (联办件): the other departments that handle parallel sub-cases (协办部门).
+    participating_departments = models.ManyToManyField(
+        "organisation.Department",
+        verbose_name=_("协办部门"),
+        through="catalogue.ParticipatingDepartment",
+        related_name="participated_items",
+        blank=True,
+    )
 
     published_version = models.OneToOneField(
         "catalogue.ItemVersion",
@@ -229,6 +240,62 @@ class IntermediaryPrerequisite(models.Model):
 
     def __str__(self) -> str:
         return self.document
+
+
+class ParticipatingDepartment(models.Model):
+    """A participating department (协办部门) of a joint item and the limit it promises.
+
+    Joint approval (联合审批/并联审批): the implementing department leads (牵头部门) and every
+    participating department handles a sub-case in parallel, within its own promised limit, which
+    lies inside the item's limit (TIME_RULES §10). Carried into each published version, so a case
+    keeps the participants and limits it was filed under.
+    """
+
+    item = models.ForeignKey(Item, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="participations")
+    position = models.PositiveSmallIntegerField(_("序号"), default=1)
+    department = models.ForeignKey(
+        "organisation.Department", verbose_name=_("协办部门"), on_delete=models.PROTECT, related_name="participations"
+    )
+    duty = models.CharField(_("协办内容"), max_length=200, blank=True)
+    promised_limit = models.PositiveSmallIntegerField(_("协办承诺时限（工作日）"))
+
+    class Meta:
+        verbose_name = _("协办部门")
+        verbose_name_plural = _("协办部门")
+        ordering = ["item", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "department"], name="participating_department_once_per_item"),
+            models.CheckConstraint(condition=models.Q(promised_limit__gte=1),
+                                   name="participating_department_limit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department}（{self.promised_limit} 个工作日）"
+
+    def clean(self) -> None:
+        """Checked against the item as edited (the admin's inline rows see the item's new values)."""
+        item = getattr(self, "item", None)
+        errors = participation_errors(item, self.department_id, self.promised_limit) if item is not None else {}
+        if errors:
+            raise ValidationError(errors)
+
+
+def participation_errors(item: Item, department_id: int | None, promised_limit: int | None) -> dict[str, list]:
+    """Why one participating department does not fit its item (empty when it does)."""
+    errors: dict[str, list] = {}
+    if item.handling_class != HandlingClass.JOINT:
+        errors.setdefault("department", []).append(_("只有联办件可以指定协办部门，请先将办件类型设为“联办件”。"))
+    if department_id is not None and department_id == item.department_id:
+        errors.setdefault("department", []).append(_("牵头部门（实施部门）不能同时列为协办部门。"))
+    if promised_limit is not None:
+        if promised_limit < 1:
+            errors.setdefault("promised_limit", []).append(_("协办承诺时限至少为 1 个工作日。"))
+        elif item.promised_limit is not None and promised_limit > item.promised_limit:
+            errors.setdefault("promised_limit", []).append(
+                _("协办承诺时限（%(limit)s 个工作日）不得超过事项的承诺时限（%(item_limit)s 个工作日）。")
+                % {"limit": promised_limit, "item_limit": item.promised_limit}
+            )
+    return errors
 
 
 class PublishedQuerySet(ScopedQuerySet):

@@ -12,7 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit.services import record_change, record_event, snapshot
-from portal.catalogue.models import BasicItem, IntermediaryPrerequisite, Item, ItemVersion, Material
+from portal.catalogue.choices import HandlingClass
+from portal.catalogue.models import (
+    BasicItem,
+    IntermediaryPrerequisite,
+    Item,
+    ItemVersion,
+    Material,
+    ParticipatingDepartment,
+    participation_errors,
+)
 from portal.organisation.choices import Role
 from portal.scoping import CHANGE, ensure_can
 
@@ -179,6 +188,65 @@ def replace_prerequisites(item: Item, prerequisites: Iterable[Mapping[str, Any]]
     Item.objects.filter(pk=item.pk).update(updated_at=timezone.now())
 
 
+@transaction.atomic
+def replace_participations(item: Item, participations: Iterable[Mapping[str, Any]], *, actor) -> None:
+    """Make the joint item's participating departments exactly ``participations`` (in order):
+    each a mapping of ``department`` (a Department), ``promised_limit`` and optional ``duty``.
+
+    Checked against the item as it is now: only a joint item has participants, the lead is not
+    one of them, each department once, each limit from 1 to the item's promised limit.
+    """
+    ensure_can(actor, item, roles=EDITOR_ROLES)
+    locked = Item.objects.select_for_update().get(pk=item.pk)
+    wanted = [
+        {"department": row["department"], "promised_limit": row["promised_limit"],
+         "duty": str(row.get("duty") or "").strip()}
+        for row in participations
+    ]
+    errors: list[str] = []
+    seen: set[int] = set()
+    for position, row in enumerate(wanted, start=1):
+        department = row["department"]
+        if department.pk in seen:
+            errors.append(f"第 {position} 行：协办部门“{department}”重复列出，每个部门只能列一次。")
+        seen.add(department.pk)
+        for messages in participation_errors(locked, department.pk, row["promised_limit"]).values():
+            errors.extend(f"第 {position} 行：{message}" for message in messages)
+    if errors:
+        raise ValidationError({"participations": errors})
+    current = [(p.department_id, p.promised_limit, p.duty) for p in locked.participations.order_by("position", "pk")]
+    if current == [(row["department"].pk, row["promised_limit"], row["duty"]) for row in wanted]:
+        return
+    locked.participations.all().delete()
+    for position, row in enumerate(wanted, start=1):
+        participation = ParticipatingDepartment(item=locked, position=position, **row)
+        participation.full_clean()
+        participation.save()
+    record_event(
+        "catalogue.item.participations_replaced",
+        actor=actor,
+        target=locked,
+        changes={"participating_departments": [
+            [{"department": department, "promised_limit": limit, "duty": duty} for department, limit, duty in current],
+            [{"department": row["department"].pk, "promised_limit": row["promised_limit"], "duty": row["duty"]}
+             for row in wanted],
+        ]},
+    )
+    Item.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+
+
+def participation_problems(item: Item) -> list[str]:
+    """What keeps a joint item's participants from being published (empty when nothing does)."""
+    rows = list(item.participations.select_related("department").order_by("position", "pk"))
+    if item.handling_class == HandlingClass.JOINT and not rows and item.status != "cancelled":
+        return ["联办件发布前须至少指定一个协办部门及其承诺时限。"]
+    problems = []
+    for row in rows:
+        for messages in participation_errors(item, row.department_id, row.promised_limit).values():
+            problems.extend(f"协办部门“{row.department}”：{message}" for message in messages)
+    return problems
+
+
 def build_version_content(item: Item) -> dict[str, Any]:
     """Everything the public guide shows and an application relies on, frozen as JSON."""
     department = item.department
@@ -209,6 +277,17 @@ def build_version_content(item: Item) -> dict[str, Any]:
                 {"document": p.document, "agency_kind": p.agency_kind}
                 for p in item.intermediary_prerequisites.order_by("pk")
             ],
+            # Joint items: who handles the parallel sub-cases and within what (TIME_RULES §10).
+            "participating_departments": [
+                {
+                    "department_id": p.department_id,
+                    "department_code": p.department.code,
+                    "department_name": p.department.name,
+                    "duty": p.duty,
+                    "promised_limit": p.promised_limit,
+                }
+                for p in item.participations.select_related("department").order_by("position", "pk")
+            ],
         }
     )
     return content
@@ -234,6 +313,9 @@ def publish_item(item: Item, *, actor) -> ItemVersion:
     locked.full_clean()
     if locked.status != "cancelled" and not locked.materials.exists() and locked.nature == "licensing":
         raise ValidationError({"materials": ["行政许可事项发布前须列明申请材料。"]})
+    problems = participation_problems(locked)
+    if problems:
+        raise ValidationError({"participations": problems})
     content = build_version_content(locked)
     previous = locked.versions.order_by("-number").first()
     if previous is not None and previous.content == content and locked.published_version_id == previous.pk:

@@ -144,7 +144,8 @@ def set_roles(user: User, roles: Iterable[str], *, actor) -> None:
 # Which models each role may manage in the admin (model-level; scope still applies per object).
 ROLE_MODEL_PERMISSIONS = {
     Role.ADMIN: {
-        "catalogue": ["basicitem", "item", "material", "intermediaryprerequisite", "itemversion"],
+        "catalogue": ["basicitem", "item", "material", "intermediaryprerequisite", "participatingdepartment",
+                      "itemversion"],
         "organisation": ["region", "department", "servicehall", "window", "user"],
         "workdays": ["calendarday", "calendaryear"],
         "audit": ["auditentry", "sealblock"],

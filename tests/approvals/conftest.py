@@ -7,10 +7,11 @@ import time_machine
 
 from approvals import services
 from approvals.clock import BEIJING
+from portal.catalogue import services as catalogue
 from portal.organisation import services as organisation
 from portal.organisation.choices import Role, SubjectType, UserKind
 from portal.organisation.models import User
-from tests.factories import ItemFactory, StaffFactory
+from tests.factories import DepartmentFactory, ItemFactory, StaffFactory
 
 FOOD_MATERIALS = [
     {"name": "食品经营许可申请书", "form": "original", "copies": 1, "required": True},
@@ -77,3 +78,78 @@ def file_online(item, applicant, *, materials=(1, 2)):
     for position in materials:
         services.record_material(application, position, actor=applicant, state="provided")
     return services.submit_application(application, actor=applicant)
+
+
+# --- Joint approval: a city bureau leads; the city's health commission and district A's market
+# regulator take part (the latter sees the city case only as a participant). ---
+
+
+@pytest.fixture
+def health_city(city):
+    return DepartmentFactory(code="C-WJW", name="江州市卫生健康委员会", region=city, contact_phone="0791-86000001")
+
+
+@pytest.fixture
+def police_city(city):
+    return DepartmentFactory(code="C-GAJ", name="江州市公安局", region=city)
+
+
+@pytest.fixture
+def joint_item(bureau_city, health_city, market_a):
+    """TIME_RULES example 7: a joint case of 45 working days; sub-cases of 10 and 20."""
+    item = ItemFactory(name="工程建设项目竣工联合验收", department=bureau_city, handling_class="joint",
+                       procedure_chain="two_step", statutory_limit=45, promised_limit=45)
+    catalogue.replace_participations(item, [
+        {"department": health_city, "promised_limit": 10, "duty": "卫生学评价"},
+        {"department": market_a, "promised_limit": 20, "duty": "特种设备核查"},
+    ], actor=None)
+    catalogue.publish_item(item, actor=None)
+    return item
+
+
+@pytest.fixture
+def clerk_city(bureau_city):
+    return StaffFactory(username="clerk_city", department=bureau_city, roles=[Role.WINDOW_CLERK])
+
+
+@pytest.fixture
+def approver_city(bureau_city):
+    return StaffFactory(username="approver_city", full_name="陈军", department=bureau_city, roles=[Role.APPROVER])
+
+
+@pytest.fixture
+def health_handler(health_city):
+    return StaffFactory(username="health_handler", full_name="卫健承办人", department=health_city,
+                        roles=[Role.HANDLER])
+
+
+@pytest.fixture
+def second_health_handler(health_city):
+    return StaffFactory(username="health_handler2", department=health_city, roles=[Role.HANDLER])
+
+
+@pytest.fixture
+def health_approver(health_city):
+    return StaffFactory(username="health_approver", department=health_city, roles=[Role.APPROVER])
+
+
+@pytest.fixture
+def market_handler_a(market_a):
+    return StaffFactory(username="market_handler_a", full_name="市场监管承办人", department=market_a,
+                        roles=[Role.HANDLER])
+
+
+@pytest.fixture
+def police_handler(police_city):
+    """Same region as the lead, but not a participant."""
+    return StaffFactory(username="police_handler", department=police_city, roles=[Role.HANDLER])
+
+
+@pytest.fixture
+def handler_district_b(bureau_b):
+    return StaffFactory(username="handler_b", department=bureau_b, roles=[Role.HANDLER])
+
+
+def accepted_joint_case(item, applicant, clerk):
+    """Filed online and accepted at the lead's window (call inside ``at(...)``)."""
+    return services.accept_application(file_online(item, applicant, materials=(1,)), actor=clerk)

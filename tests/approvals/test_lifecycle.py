@@ -101,10 +101,48 @@ def test_incomplete_materials_cannot_be_accepted_and_the_notice_is_issued_once(
         application.refresh_from_db()
         assert application.status == ApplicationStatus.CORRECTION
 
+        with pytest.raises(TransitionRefused, match="以下必要材料尚未提交，请补齐后再提交：营业执照。"):
+            services.resubmit_application(application, actor=applicant_citizen)
+        services.record_material(application, 2, actor=applicant_citizen, state=MaterialState.PROVIDED)
         services.resubmit_application(application, actor=applicant_citizen)
         with pytest.raises(TransitionRefused, match="一次性告知只能发出一次"):
             services.issue_one_time_notice(application, actor=clerk_district_a,
                                            items=[{"material": "场所平面图", "requirement": "补充"}])
+
+
+def test_a_material_found_wanting_must_be_supplied_again_before_acceptance(food_item, applicant_citizen,
+                                                                          clerk_district_a):
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen)
+        services.issue_one_time_notice(application, actor=clerk_district_a, items=[
+            {"material": "营业执照", "position": 2, "requirement": "请上传清晰的营业执照副本"}])
+        with pytest.raises(TransitionRefused, match="以下必要材料尚未提交，请补齐后再提交：营业执照。"):
+            services.resubmit_application(application, actor=applicant_citizen)
+        services.record_material(application, 2, actor=applicant_citizen, state=MaterialState.PROVIDED)
+        services.resubmit_application(application, actor=applicant_citizen)
+        services.accept_application(application, actor=clerk_district_a)
+
+    assert application.notices.get().items[0]["problem"] == "不符合要求"
+    assert application.status == ApplicationStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    ([{"material": "营业执照", "position": 9, "requirement": "补充"}], "申请材料清单中没有第 9 项。"),
+    ([{"material": "营业执照", "position": 2, "requirement": "a"}, {"material": "营业执照", "position": 2,
+                                                                    "requirement": "b"}],
+     "同一材料只能告知一次，请把补正要求写在一起。"),
+    ([{"material": "营业执照", "position": "二", "requirement": "补充"}], "材料序号应为整数。"),
+])
+def test_a_notice_about_a_material_not_on_the_checklist_is_refused(food_item, applicant_citizen, clerk_district_a,
+                                                                  items, message):
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen)
+        with pytest.raises(ValidationError) as error:
+            services.issue_one_time_notice(application, actor=clerk_district_a, items=items)
+
+    assert error.value.message_dict["items"] == [message]
+    application.refresh_from_db()
+    assert (application.status, application.notices.count()) == (ApplicationStatus.SUBMITTED, 0)
 
 
 def test_refusal_to_accept_needs_a_reason(food_item, applicant_citizen, clerk_district_a):

@@ -176,3 +176,77 @@ def test_claim_is_offered_only_to_whoever_can_take_the_step(client, clerk_distri
     as_handler = client.get(reverse("approvals:staff_case", args=[application.pk]))
 
     assert (as_clerk.context["can_claim"], as_handler.context["can_claim"]) == (False, True)
+
+
+def test_pre_review_names_the_material_that_is_not_good_enough(client, clerk_district_a, food_item,
+                                                               applicant_citizen):
+    from approvals.choices import MaterialState
+    from tests.approvals.conftest import file_online
+
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen)  # both required materials uploaded
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 23):
+        page = client.get(reverse("approvals:staff_case", args=[application.pk]))
+        client.post(reverse("approvals:act", args=[application.pk, "notice"]),
+                    {"deficient_2": "on", "requirement_2": "营业执照扫描件不清晰，请上传加盖公章的清晰副本", "reason": ""})
+
+    assert 'name="deficient_2"' in page.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.CORRECTION
+    assert application.notices.get().items == [{"material": "营业执照", "position": 2, "problem": "不符合要求",
+                                                "requirement": "营业执照扫描件不清晰，请上传加盖公章的清晰副本"}]
+    material = application.materials.get(position=2)
+    assert (material.state, material.note) == (MaterialState.DEFICIENT, "营业执照扫描件不清晰，请上传加盖公章的清晰副本")
+    assert application.materials.get(position=1).state == MaterialState.PROVIDED
+
+
+def test_a_ticked_material_without_any_requirement_is_refused(client, clerk_district_a, food_item,
+                                                              applicant_citizen):
+    from tests.approvals.conftest import file_online
+
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen)
+    client.force_login(clerk_district_a)
+
+    with at(2025, 9, 23):
+        response = client.post(reverse("approvals:act", args=[application.pk, "notice"]),
+                               {"deficient_1": "on", "reason": ""}, follow=True)
+
+    assert "请逐项写明需要补正的材料及补正要求。" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
+
+
+def test_staff_of_the_case_read_an_uploaded_material(client, settings, tmp_path, clerk_district_a, clerk_district_b,
+                                                     food_item, applicant_citizen):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from approvals import services
+    from portal.uploads.services import store_upload
+    from tests.approvals.conftest import file_online
+    from tests.uploads import samples
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with at(2025, 9, 22):
+        application = file_online(food_item, applicant_citizen, materials=(1,))
+        stored = store_upload(SimpleUploadedFile("营业执照.pdf", samples.pdf_bytes(), content_type="application/pdf"),
+                              actor=applicant_citizen, purpose="material")
+        services.record_material(application, 2, actor=applicant_citizen, state="provided", stored_file=stored)
+    url = reverse("approvals:material_file", args=[application.pk, 2])
+
+    client.force_login(clerk_district_a)
+    page = client.get(reverse("approvals:staff_case", args=[application.pk])).content.decode()
+    response = client.get(url)
+    without_file = client.get(reverse("approvals:material_file", args=[application.pk, 1]))
+    client.force_login(clerk_district_b)
+    elsewhere = client.get(url)
+    client.force_login(applicant_citizen)
+    as_applicant = client.get(url)
+
+    assert f'href="{url}"' in page
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == samples.pdf_bytes()
+    assert response["Content-Disposition"].startswith("attachment")
+    assert (without_file.status_code, elsewhere.status_code, as_applicant.status_code) == (404, 404, 403)

@@ -94,6 +94,23 @@ def test_incomplete_filing_gets_a_one_time_notice_then_is_supplemented_and_accep
     assert accepted.json()["status"] == "in_progress"
 
 
+def test_a_notice_names_the_material_found_wanting(food_item, clerk_district_a):
+    clerk = token_client(clerk_district_a)
+    with at(2025, 9, 22):
+        application_id = clerk.post(APPLICATIONS, filing(food_item), format="json").json()["id"]
+        noticed = clerk.post(action_url(application_id, "one-time-notice"), {"items": [
+            {"material": "营业执照", "position": 2, "requirement": "复印件不清晰，请重新提交"}]}, format="json")
+        refused = clerk.post(action_url(application_id, "resubmit"), format="json")
+
+    assert noticed.status_code == 200
+    assert noticed.json()["notices"][0]["items"] == [
+        {"material": "营业执照", "position": 2, "problem": "不符合要求", "requirement": "复印件不清晰，请重新提交"}]
+    assert noticed.json()["materials"][1]["state"] == "deficient"
+    assert refused.status_code == 409
+    assert refused.json()["error"]["message"] == "以下必要材料尚未提交，请补齐后再提交：营业执照。"
+    assert Application.objects.get(pk=application_id).status == "correction"
+
+
 def test_refusal_to_accept_with_a_reason(food_item, clerk_district_a):
     clerk = token_client(clerk_district_a)
     with at(2025, 9, 22):

@@ -78,8 +78,9 @@ def test_the_case_carries_materials_steps_pauses_and_the_clock(three_cases, cler
     clerk = token_client(clerk_district_a)
     clerk.get(APPLICATIONS)  # warm the per-process caches (content types)
 
-    # As the list, with one query each for materials, steps, pauses and notices instead of a count.
-    with at(2025, 9, 24), django_assert_num_queries(9):
+    # As the list, with one query each for materials, steps, pauses, notices and (joint cases')
+    # sub-cases instead of a count.
+    with at(2025, 9, 24), django_assert_num_queries(10):
         response = clerk.get(f"{APPLICATIONS}{three_cases.pk}/")
 
     body = response.json()

@@ -12,13 +12,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 class Inspector:
     """Screenshots every page it is shown and keeps axe's serious findings, to assert once at the end."""
 
-    def __init__(self, page):
+    def __init__(self, page, prefix: str = "apply"):
         self.page = page
+        self.prefix = prefix
         self.violations: dict[str, list] = {}
 
     def look(self, name: str) -> None:
         self.page.wait_for_load_state()
-        screenshot(self.page, f"apply-{name}")
+        screenshot(self.page, f"{self.prefix}-{name}")
         found = serious_axe_violations(self.page)
         if found:
             self.violations[name] = found

@@ -41,8 +41,10 @@ def act(page, live_server, application, *, button: str, opinion: str | None = No
     assert page.locator(".message-success").count() == 1, page.inner_text("main")
 
 
-def file_online(page, live_server, code: str) -> Application:
+def file_online(page, live_server, code: str, look=lambda name: None) -> Application:
+    """Sign up and file with every required material; ``look(name)`` is shown each page."""
     page.goto(f"{live_server.url}/accounts/signup/?next=/apply/{code}/")
+    look("signup")
     page.check("#id_subject_type_1")
     page.fill("#id_full_name", "江州宏信餐饮管理有限公司")
     page.fill("#id_identity_code", "91350100M000100Y43")
@@ -52,26 +54,35 @@ def file_online(page, live_server, code: str) -> Application:
     page.fill("#id_password2", "Jiangzhou-2026!")
     submit(page)
     page.wait_for_selector("text=申报步骤")
+    look("task-list")
     follow(page, "#section-1 a")
+    look("applicant")
     page.fill("#id_contact_name", "王芳")
     page.check("#id_identity_confirmed")
     submit(page)
     follow(page, "#section-2 a")
+    look("question-address")
     page.fill("#id_business_address", "江州市江城区滨江路 88 号 1 层")
     submit(page)
+    look("question-scope")
     page.fill("#id_business_scope", "热食类食品制售")
     submit(page)
+    look("question-staff")
     page.fill("#id_staff_count", "6")
     submit(page)
     follow(page, "#section-3 a")
     for position, name in ((1, "食品经营许可申请书.pdf"), (2, "营业执照.pdf")):
         follow(page, f"a[href$='/materials/{position}/']")
+        look(f"material-upload-{position}")
         page.set_input_files("#id_file", pdf(name))
         submit(page)
+    look("materials")
     follow(page, "main a.button")
     follow(page, "#section-4 a")
+    look("check")
     submit(page)
     page.wait_for_selector("#receipt-number")
+    look("confirmation")
     screenshot(page, "lifecycle-1-filed")
     return Application.objects.get()
 

@@ -129,3 +129,60 @@ def test_the_applicant_rates_a_concluded_case_from_its_page(client, food_item, a
 
     assert "评价本次服务" in page.content.decode()
     assert "您的评价：满意" in after.content.decode()
+
+
+@pytest.fixture
+def refused_case(settings, tmp_path, food_item, applicant_citizen, clerk_district_a, handler_a, reviewer_a,
+                 approver_a):
+    """A case refused with two reasons and served, its documents produced as the worker would."""
+    from portal.outbox.services import drain
+
+    settings.PKI_DIR = tmp_path / "pki"
+    with at(2025, 9, 22):
+        application = services.accept_application(file_online(food_item, applicant_citizen), actor=clerk_district_a)
+        for actor in (handler_a, reviewer_a):
+            services.claim_application(application, actor=actor)
+            services.complete_step(application, actor=actor, opinion="经现场核查，经营场所与食品安全要求不符。")
+        services.claim_application(application, actor=approver_a)
+        services.decide(application, actor=approver_a, outcome="refuse",
+                        reasons="经营场所未设置食品处理区与非食品处理区的分隔。\n从业人员未取得健康证明。")
+        services.conclude_application(application, actor=clerk_district_a, served_method="electronic")
+    drain()
+    return application
+
+
+def test_a_refusal_shows_its_reasons_the_remedy_rights_and_the_sealed_decision(client, refused_case,
+                                                                              applicant_citizen):
+    from portal.documents.models import Document
+    from tests.documents.pdf_tools import text_of
+
+    client.force_login(applicant_citizen)
+    body = client.get(reverse("apply:detail", args=[refused_case.pk])).content.decode()
+    decision = Document.objects.get(kind="refusal_decision", target_id=str(refused_case.pk))
+    download = client.get(reverse("apply:document", args=[refused_case.pk, decision.pk]))
+
+    assert "经营场所未设置食品处理区与非食品处理区的分隔。<br>从业人员未取得健康证明。" in body
+    assert ("如不服本决定，您可以自收到不予行政许可决定书之日起六十日内向江州市人民政府申请行政复议，"
+            "或者自收到之日起六个月内依法向江州市江城区人民法院提起行政诉讼（《中华人民共和国行政许可法》第三十八条第二款）。"
+            in body)
+    assert f'href="{reverse("apply:document", args=[refused_case.pk, decision.pk])}">不予行政许可决定书</a>' in body
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    pdf = b"".join(download.streaming_content)
+    assert pdf.startswith(b"%PDF-")
+    assert "从业人员未取得健康证明" in text_of(pdf)
+
+
+def test_only_the_applicant_downloads_their_documents(client, refused_case, applicant_enterprise, food_item,
+                                                      applicant_citizen):
+    from portal.documents.models import Document
+
+    decision = Document.objects.get(kind="refusal_decision", target_id=str(refused_case.pk))
+    with at(2025, 9, 22):
+        other = file_online(food_item, applicant_enterprise)
+    client.force_login(applicant_enterprise)
+
+    assert client.get(reverse("apply:document", args=[refused_case.pk, decision.pk])).status_code == 404
+    # Their own case's address with someone else's document number is no way round it.
+    assert client.get(reverse("apply:document", args=[other.pk, decision.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("apply:document", args=[refused_case.pk, decision.pk])).status_code == 302
