@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("portal.catalogue.urls")),
     path("", include("approvals.urls")),
     path("", include("approvals.applicant_urls")),
+    path("", include("supervision.efficiency.public_urls")),
+    path("supervision/efficiency/", include("supervision.efficiency.urls")),
     path("uploads/", include("portal.uploads.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("api/", include("portal.api_urls")),

@@ -34,7 +34,7 @@ def test_setup_schedule_writes_beat_entries_with_expiry(db):
     purge_outbox = tasks["outbox: purge delivered"]
     assert (purge_outbox.task, purge_outbox.crontab.minute, purge_outbox.crontab.hour,
             purge_outbox.expire_seconds) == ("portal.outbox.tasks.purge_delivered_outbox", "50", "4", 23 * 3600)
-    assert len(tasks) == 8
+    assert len(tasks) == 11  # the eight above and the three efficiency entries (tests/efficiency/test_tasks.py)
 
 
 def test_every_beat_entry_names_a_registered_task_and_expires_within_its_period():

@@ -149,6 +149,7 @@ ROLE_MODEL_PERMISSIONS = {
         "organisation": ["region", "department", "servicehall", "window", "user"],
         "workdays": ["calendarday", "calendaryear"],
         "audit": ["auditentry", "sealblock"],
+        "efficiency": ["scoringrule", "scoringruleversion", "scoringrun"],
     },
     Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"]},
 }

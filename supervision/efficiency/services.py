@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time as timer
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -131,7 +132,12 @@ def _assign(version: ScoringRuleVersion, values: dict[str, Any]) -> None:
 
 def _validate(version: ScoringRuleVersion) -> None:
     version.full_clean(exclude=["rule"], validate_constraints=False)
-    total = sum(version.weights.values())
+    check_weights(version.weights)
+
+
+def check_weights(weights: dict[str, Any]) -> None:
+    """The seven weights add up to 100 (forms call this too, to show the error on the field)."""
+    total = sum((value for value in weights.values() if value is not None), Decimal(0))
     if total != 100:
         raise ValidationError({"weight_early_completion": [
             f"七项指标的权重之和应为 100，当前为 {total.normalize():f}。"]})
