@@ -119,6 +119,7 @@ def dashboard_data(user, filters: Filters) -> dict:
                             if row["overdue"]][:RANKING_SIZE],
         "compression_ranking": ranking("compression", having="statutory_days"),
         "satisfaction_ranking": ranking("satisfaction_rate", having="ratings"),
+        "online_ranking": ranking("online_rate", having="accepted"),
         "licences": {"issued": [month["licences_issued"] for month in monthly],
                      "reused": [month["materials_reused"] for month in monthly]},
         "monthly": monthly,

@@ -52,6 +52,7 @@ def _charts() -> list[dict]:
         {"id": "overdue", "title": _("超期件数排名")},
         {"id": "compression", "title": _("时限压缩率排名")},
         {"id": "satisfaction", "title": _("满意率排名（非差评占比）")},
+        {"id": "online", "title": _("网上办理率排名")},
         {"id": "licences", "title": _("电子证照入库与复用"), "wide": True},
     ]
 

@@ -1,4 +1,4 @@
-/* The efficiency dashboard: one fetch of the rollup data, nine ECharts charts, no other network. */
+/* The efficiency dashboard: one fetch of the rollup data, ten ECharts charts, no other network. */
 (function () {
   "use strict";
   var script = document.getElementById("efficiency-dashboard-script");
@@ -42,7 +42,7 @@
               axisLabel: {formatter: function (v) { return asPercent ? Math.round(v * 100) + "%" : v; }}},
       yAxis: {type: "category", data: ordered.map(function (r) { return r.name; }),
               axisLabel: {width: 150, overflow: "truncate"}},
-      series: [{name: name, type: "bar", data: ordered.map(function (r) { return r.value; }),
+      series: [{name: name, type: "bar", barMaxWidth: 24, data: ordered.map(function (r) { return r.value; }),
                 label: {show: true, position: "right",
                         formatter: function (p) { return asPercent ? percent(p.value) : p.value; }}}]
     });
@@ -83,9 +83,9 @@
       xAxis: {type: "category", data: data.months},
       yAxis: {type: "value"},
       series: [
-        {name: labels.received, type: "line", data: data.volume.received, smooth: true},
-        {name: labels.accepted, type: "bar", data: data.volume.accepted},
-        {name: labels.concluded, type: "bar", data: data.volume.concluded}
+        {name: labels.received, type: "line", data: data.volume.received, symbolSize: 7},
+        {name: labels.accepted, type: "bar", barMaxWidth: 28, data: data.volume.accepted},
+        {name: labels.concluded, type: "bar", barMaxWidth: 28, data: data.volume.concluded}
       ]
     });
     var channels = data.channels.filter(function (c) { return c.accepted > 0; });
@@ -108,8 +108,8 @@
         yAxis: {type: "category", data: departments.map(function (d) { return d.name; }),
                 axisLabel: {width: 150, overflow: "truncate"}},
         series: [
-          {name: labels.accepted, type: "bar", data: departments.map(function (d) { return d.accepted; })},
-          {name: labels.concluded, type: "bar", data: departments.map(function (d) { return d.concluded; })}
+          {name: labels.accepted, type: "bar", barMaxWidth: 16, data: departments.map(function (d) { return d.accepted; })},
+          {name: labels.concluded, type: "bar", barMaxWidth: 16, data: departments.map(function (d) { return d.concluded; })}
         ]
       });
     } else { empty("top-departments"); }
@@ -119,6 +119,7 @@
     ranking("overdue", data.overdue_ranking, false, labels.overdue);
     ranking("compression", data.compression_ranking, true, labels.compression);
     ranking("satisfaction", data.satisfaction_ranking, true, labels.satisfaction_rate);
+    ranking("online", data.online_ranking, true, labels.online_rate);
     chart("licences", {
       tooltip: {trigger: "axis"},
       legend: {top: 0},
@@ -126,8 +127,8 @@
       xAxis: {type: "category", data: data.months},
       yAxis: {type: "value"},
       series: [
-        {name: labels.licences_issued, type: "bar", data: data.licences.issued},
-        {name: labels.materials_reused, type: "line", data: data.licences.reused, smooth: true}
+        {name: labels.licences_issued, type: "bar", barMaxWidth: 28, data: data.licences.issued},
+        {name: labels.materials_reused, type: "line", data: data.licences.reused, symbolSize: 7}
       ]
     });
     statusLine.textContent = "";
