@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from approvals.clock import beijing_date
+from approvals.services import today
 from approvals.models import Application
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
@@ -28,7 +29,7 @@ from supervision.efficiency import dashboard as dashboards
 from supervision.efficiency import exports, rollups, services
 from supervision.efficiency.choices import Figure, Indicator, RunKind, RunStatus, SubjectKind
 from supervision.efficiency.formula import DEFINITIONS
-from supervision.efficiency.forms import DashboardFilterForm, ScoringRequestForm, parse_month
+from supervision.efficiency.forms import DashboardFilterForm, ScoringRequestForm, add_months, parse_month
 from supervision.efficiency.models import Score, ScoringRule, ScoringRun
 from supervision.efficiency.querysets import Period, figure_cases_sql, positional
 
@@ -79,7 +80,7 @@ def _filters(form: DashboardFilterForm) -> dashboards.Filters:
 def dashboard(request):
     """The dashboard page: filters, freshness, chart frames; the charts load ``dashboard_data``."""
     _require_viewer(request.user)
-    form = DashboardFilterForm(request.GET, user=request.user)
+    form = DashboardFilterForm(_with_default_months(request.GET), user=request.user)
     valid = form.is_valid()
     query = request.GET.urlencode()
     context = {
@@ -94,6 +95,18 @@ def dashboard(request):
         "labels": _chart_labels(),
     }
     return render(request, "efficiency/dashboard.html", context, status=200 if valid else 400)
+
+
+def _with_default_months(query):
+    """The filters as asked, the default months (the last twelve) filled in, so the form shows them."""
+    data = query.copy()
+    end = today().replace(day=1)
+    if not data.get("end"):
+        data["end"] = f"{end:%Y-%m}"
+    if not data.get("start"):
+        last = parse_month(data["end"]) or end
+        data["start"] = f"{add_months(last, -11):%Y-%m}"
+    return data
 
 
 def _json_error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
@@ -224,7 +237,7 @@ def score(request, pk: int):
     counted figure the list of its cases."""
     _require_viewer(request.user)
     item = get_object_or_404(Score.objects.restrict(request.user, VIEW)
-                             .select_related("run__region", "run__rule", "rule_version", "department"), pk=pk)
+                             .select_related("run__region", "run__rule", "rule_version__rule", "department__region"), pk=pk)
     labels = {value: str(label) for value, label in Figure.choices}
     rows = []
     for definition, entry in zip(DEFINITIONS, item.breakdown, strict=True):

@@ -12,6 +12,10 @@
     return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%";
   }
 
+  function count(value) {
+    return value === null || value === undefined ? "—" : Number(value).toLocaleString(locale === "EN" ? "en" : "zh-CN");
+  }
+
   function chart(id, option) {
     var element = document.getElementById("chart-" + id);
     if (!element) { return; }
@@ -51,11 +55,11 @@
   function totals(data) {
     var t = data.totals;
     var boxes = [
-      [labels.received, t.received], [labels.accepted, t.accepted], [labels.concluded, t.concluded],
+      [labels.received, count(t.received)], [labels.accepted, count(t.accepted)], [labels.concluded, count(t.concluded)],
       [labels.early_rate, percent(t.early_rate)], [labels.on_time_rate, percent(t.on_time_rate)],
-      [labels.overdue, t.overdue], [labels.online_rate, percent(t.online_rate)],
+      [labels.overdue, count(t.overdue)], [labels.online_rate, percent(t.online_rate)],
       [labels.satisfaction_rate, percent(t.satisfaction_rate)], [labels.compression, percent(t.compression)],
-      [labels.licences_issued, t.licences_issued], [labels.materials_reused, t.materials_reused]
+      [labels.licences_issued, count(t.licences_issued)], [labels.materials_reused, count(t.materials_reused)]
     ];
     var container = document.getElementById("efficiency-totals");
     container.textContent = "";
