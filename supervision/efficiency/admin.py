@@ -53,7 +53,7 @@ class ScoringRuleAdmin(ScopedAdmin):
 class ScoringRuleVersionForm(forms.ModelForm):
     class Meta:
         model = ScoringRuleVersion
-        fields = "__all__"
+        fields = ["rule", *services.VERSION_FIELDS]
 
     def clean(self):
         cleaned = super().clean()

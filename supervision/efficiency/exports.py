@@ -124,7 +124,7 @@ def ranking_table(scores: Iterable, kind: str) -> tuple[list[str], list[list]]:
     for score in scores:
         values = {entry["indicator"]: entry["value"] for entry in score.breakdown}
 
-        def rate(indicator: str):
+        def rate(indicator: str, values=values):
             value = values.get(indicator)
             return None if value is None else float(value)
 

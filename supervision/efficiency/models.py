@@ -318,6 +318,9 @@ class DailyRollup(RollupMeasures):
                                     name="efficiency_daily_rollup_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}/{self.item_id}/{self.channel}"
+
 
 # The measure columns, in declaration order: the rollup statements name them from here.
 MEASURES = [field.name for field in DailyRollup._meta.concrete_fields
@@ -341,6 +344,9 @@ class MonthlyRollup(RollupMeasures):
             models.Index(fields=["month", "region_path"], name="efficiency_monthly_by_month"),
             models.Index(fields=["department", "month"], name="efficiency_monthly_by_dept"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.department_id}/{self.item_id}/{self.channel}"
 
 
 class RollupState(models.Model):

@@ -42,7 +42,7 @@ from django.db import connection
 
 from approvals.choices import ApplicationStatus, Channel, MaterialState
 from approvals.clock import BEIJING
-from supervision.efficiency.choices import Figure, SubjectKind
+from supervision.efficiency.choices import SubjectKind
 
 # The figures a score counts, in the order the statements return them.
 SCORE_FIGURES = [
@@ -176,6 +176,7 @@ def streams() -> dict[str, Stream]:
     """Every stream, for the connection's vendor."""
     t = _tables()
     case_of = f"{t['application']} a JOIN {t['version']} v ON v.id = a.item_version_id"
+    version_of_case = f"JOIN {t['version']} v ON v.id = a.item_version_id"
     concluded_day = beijing_day_sql("a.concluded_at")
     accepted_statuses = ", ".join(f"'{status.value}'" for status in ACCEPTED_STATUSES)
     result = [
@@ -205,7 +206,8 @@ def streams() -> dict[str, Stream]:
             counts={"overdue": None},
         ),
         Stream(
-            "rated", f"{t['rating']} r JOIN {case_of} ON a.id = r.application_id", "r.rated_at", True, "1 = 1",
+            "rated", f"{t['rating']} r JOIN {t['application']} a ON a.id = r.application_id {version_of_case}",
+            "r.rated_at", True, "1 = 1",
             counts={
                 "ratings": None,
                 "ratings_satisfied": "r.level >= %(satisfied_min_level)s",
@@ -219,7 +221,8 @@ def streams() -> dict[str, Stream]:
                                       f"AND m.state = '{MaterialState.REUSED.value}')"},
         ),
         Stream(
-            "notices", f"{t['notice']} n JOIN {case_of} ON a.id = n.application_id", "n.issued_at", True, "1 = 1",
+            "notices", f"{t['notice']} n JOIN {t['application']} a ON a.id = n.application_id {version_of_case}",
+            "n.issued_at", True, "1 = 1",
             counts={"supplement_requests": None},
         ),
         Stream(

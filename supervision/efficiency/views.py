@@ -20,16 +20,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from approvals.clock import beijing_date
-from approvals.services import today
 from approvals.models import Application
+from approvals.services import today
 from portal.organisation.choices import Role
 from portal.scoping import VIEW
 from portal.workdays import working_days_between
 from supervision.efficiency import dashboard as dashboards
 from supervision.efficiency import exports, rollups, services
 from supervision.efficiency.choices import Figure, Indicator, RunKind, RunStatus, SubjectKind
-from supervision.efficiency.formula import DEFINITIONS
 from supervision.efficiency.forms import DashboardFilterForm, ScoringRequestForm, add_months, parse_month
+from supervision.efficiency.formula import DEFINITIONS
 from supervision.efficiency.models import Score, ScoringRule, ScoringRun
 from supervision.efficiency.querysets import Period, figure_cases_sql, positional
 

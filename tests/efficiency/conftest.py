@@ -14,6 +14,7 @@ from portal.organisation.choices import Role, SubjectType, UserKind
 from portal.organisation.models import User
 from supervision.efficiency import services as efficiency
 from tests.approvals.conftest import at, file_online
+from tests.browser.conftest import browser, page  # noqa: F401  (the browser tests' fixtures)
 from tests.factories import ItemFactory, StaffFactory
 
 OCTOBER = (date(2025, 10, 1), date(2025, 10, 31))

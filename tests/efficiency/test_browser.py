@@ -6,7 +6,6 @@ import pytest
 
 from supervision.efficiency import rollups
 from tests.approvals.conftest import at
-from tests.browser.conftest import browser, page  # noqa: F401  (the browser tests' fixtures)
 from tests.browser.conftest import format_violations, screenshot, serious_axe_violations
 from tests.efficiency.conftest import AS_OF
 

@@ -35,7 +35,7 @@ def direct_daily(as_of: date) -> dict[tuple, Counter]:
     for case in cases:
         item, department, channel = case.item_version.item_id, case.department_id, case.channel
 
-        def add(day, **measures):
+        def add(day, department=department, item=item, channel=channel, **measures):
             rows[(day, department, item, channel)].update(measures)
 
         if case.received_on:

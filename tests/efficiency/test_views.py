@@ -222,3 +222,12 @@ def test_the_run_list_shows_the_city_run_to_a_district_supervisor(client, scored
     body = client.get(reverse("efficiency:runs")).content.decode()
 
     assert reverse("efficiency:run", args=[scored.pk]) in body
+
+
+def test_the_dashboard_speaks_english_too(client, scored, supervisor_city):
+    client.force_login(supervisor_city)
+
+    body = client.get(reverse("efficiency:dashboard"), OCTOBER_FILTER, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Government service efficiency analysis" in body and "Early-completion ranking" in body
+    assert 'data-locale="EN"' in body
