@@ -110,7 +110,7 @@ def passed_days(last_started_at: datetime) -> list[date]:
 
 def recompute_recent(*, days_back: int | None = None) -> dict:
     """The nightly safety net: the last ``days_back`` days (default: the setting) recomputed whole."""
-    days_back = days_back or getattr(settings, "EFFICIENCY_ROLLUP_NIGHTLY_DAYS", 62)
+    days_back = days_back or settings.EFFICIENCY_ROLLUP_NIGHTLY_DAYS
     end = today()
     with transaction.atomic():
         _lock_state()
