@@ -231,3 +231,24 @@ def test_the_dashboard_speaks_english_too(client, scored, supervisor_city):
 
     assert "Government service efficiency analysis" in body and "Early-completion ranking" in body
     assert 'data-locale="EN"' in body
+
+
+def test_list_pages_run_a_fixed_number_of_queries(client, scored, supervisor_city, bureau_a):
+    score = Score.objects.get(run=scored, subject_key=f"department:{bureau_a.pk}")
+    client.force_login(supervisor_city)
+    pages = {
+        "runs": reverse("efficiency:runs"),
+        "ranking of items": reverse("efficiency:run", args=[scored.pk]) + "?kind=item",
+        "four concluded cases": reverse("efficiency:score_cases", args=[score.pk, "concluded"]),
+        "one case after a notice": reverse("efficiency:score_cases", args=[score.pk, "accepted_after_notice"]),
+    }
+    counts = {}
+    for name, url in pages.items():
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts[name] = len(queries.captured_queries)
+
+    # However many rows a list shows, it costs the same statements (no query per row).
+    assert counts["four concluded cases"] == counts["one case after a notice"], counts
+    assert max(counts.values()) <= 14, counts
