@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 PORT ?= 8000
 
-.PHONY: run test bench setup messages lint clean
+.PHONY: run test bench bench-efficiency setup messages lint clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %s)" % sys.version.split()[0])'
@@ -28,6 +28,7 @@ run: setup
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=1 $(BIN)/python manage.py load_demo
 	DEBUG=1 $(BIN)/python manage.py setup_schedule
+	DEBUG=1 $(BIN)/python manage.py setup_efficiency
 	@echo ""
 	@echo "  Portal:  http://127.0.0.1:$(PORT)/        Admin: http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Logins (password Demo@2026): admin_city (admin), clerk_city (window clerk), handler_city,"
@@ -50,6 +51,10 @@ test: setup $(AXE)
 bench: setup
 	scripts/with-test-services $(BIN)/python bench/intake.py
 	scripts/with-test-services $(BIN)/python bench/sweep.py
+
+# Efficiency scores and dashboards over many applications (BENCH_APPLICATIONS, default 10 million).
+bench-efficiency: setup
+	scripts/with-test-services $(BIN)/python bench/efficiency.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -43,6 +43,14 @@ SCHEDULE = [
     # Electronic monitoring: yellow/red time-limit lights, raised and cleared (DOMAIN.md §5).
     Entry("supervision: time-limit sweep", "supervision.tasks.sweep_time_limits", minute="*/5",
           expires_seconds=290),
+    # Efficiency (DOMAIN.md §5): the dashboards' rollups of the days touched since the last refresh;
+    # the last two months recomputed whole at night; last month's scores and public ranking.
+    Entry("efficiency: refresh rollups", "supervision.efficiency.tasks.refresh_rollups", minute="*/10",
+          expires_seconds=590),
+    Entry("efficiency: recompute recent rollups", "supervision.efficiency.tasks.recompute_recent_rollups",
+          minute="10", hour="2", expires_seconds=23 * 3600),
+    Entry("efficiency: monthly scores", "supervision.efficiency.tasks.ensure_monthly_runs", minute="30", hour="2",
+          expires_seconds=23 * 3600),
     # Keep the working-day table two years ahead (weekends-only, provisional, until published).
     Entry("workdays: extend calendar", "portal.workdays.tasks.extend_calendar", minute="15", hour="3",
           expires_seconds=23 * 3600),

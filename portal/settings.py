@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "supervision",
     "supervision.conduct",
     "supervision.rectification",
+    "supervision.efficiency",
     "enforcement",
     "intermediaries",
     "credit",
@@ -293,6 +294,11 @@ CLAIMED_TIME_GAP_LIMIT_MINUTES = env_int("CLAIMED_TIME_GAP_LIMIT_MINUTES", 120, 
 # Remedies a refusal must name (Administrative Licensing Law art. 38).
 RECONSIDERATION_ORGAN = env_str("RECONSIDERATION_ORGAN", "江州市人民政府")
 ADMINISTRATIVE_COURT = env_str("ADMINISTRATIVE_COURT", "江州市江城区人民法院")
+
+# --- Efficiency scores and dashboards (supervision/efficiency) ---------------------------------
+# Every night the rollups of this many days back are recomputed whole: a safety net beside the
+# ten-minute refresh, which follows the audit trail.
+EFFICIENCY_ROLLUP_NIGHTLY_DAYS = env_int("EFFICIENCY_ROLLUP_NIGHTLY_DAYS", 62, minimum=1)
 
 # --- Outbox, notifications and uploads ------------------------------------------------------
 # kind -> dotted path of the handler that delivers it; apps add their own kinds.

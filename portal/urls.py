@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("supervision.urls")),
     path("supervision/conduct/", include("supervision.conduct.urls")),
     path("supervision/rectification/", include("supervision.rectification.urls")),
+    path("", include("supervision.efficiency.public_urls")),
+    path("supervision/efficiency/", include("supervision.efficiency.urls")),
     path("uploads/", include("portal.uploads.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("api/", include("portal.api_urls")),

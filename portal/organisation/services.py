@@ -151,6 +151,7 @@ ROLE_MODEL_PERMISSIONS = {
         "audit": ["auditentry", "sealblock"],
         "supervision": ["warningthreshold", "timelimitwarning", "sweeprun"],
         "rectification": ["rectificationpolicy", "rectificationcase", "overduewarning"],
+        "efficiency": ["scoringrule", "scoringruleversion", "scoringrun"],
     },
     Role.SUPERVISOR: {"audit": ["auditentry", "sealblock"], "supervision": ["warningthreshold", "timelimitwarning"],
                       "rectification": ["rectificationcase", "overduewarning"]},

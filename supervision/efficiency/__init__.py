@@ -1,0 +1,1 @@
+"""Efficiency scores (绩效评估), rankings and the supervisors' dashboards (DOMAIN.md §5)."""
