@@ -179,8 +179,8 @@ def draft_supervision_notices(*, on: date, now=None) -> dict[int, int]:
     warnings, notices, items = (TimeLimitWarning._meta.db_table, SupervisionNotice._meta.db_table,
                                 NoticeItem._meta.db_table)
     since = connection.ops.adapt_datetimefield_value(now - timedelta(days=DRAFTING_WINDOW_DAYS))
-    newly_red = (f"w.colour = '{WarningColour.RED.value}' AND w.raised_at >= %s "
-                 f"AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.warning_id = w.id)")
+    recently_red = f"w.colour = '{WarningColour.RED.value}' AND w.raised_at >= %s"
+    newly_red = f"{recently_red} AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.warning_id = w.id)"
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -200,7 +200,10 @@ def draft_supervision_notices(*, on: date, now=None) -> dict[int, int]:
             f"INSERT INTO {items} (notice_id, warning_id, status, reviewed_by_name, review_note) "
             f"SELECT n.id, w.id, %s, '', '' FROM {warnings} w "
             f"JOIN {notices} n ON n.department_id = w.department_id AND n.id IN ({placeholders}) "
-            f"WHERE {newly_red} ON CONFLICT (warning_id) DO NOTHING RETURNING notice_id",
+            # The unique index on the item's warning leaves out those already on a notice. (A NOT
+            # EXISTS over the items here would be planned as a scan of the items table per warning
+            # while the statement fills that very table: quadratic, seconds at a city's scale.)
+            f"WHERE {recently_red} ON CONFLICT (warning_id) DO NOTHING RETURNING notice_id",
             [NoticeItemStatus.AWAITING.value, *drafts, since],
         )
         added: dict[int, int] = {}
