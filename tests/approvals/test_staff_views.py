@@ -147,6 +147,22 @@ def test_queue_lists_waiting_cases(client, clerk_district_a, handler_a, food_ite
     assert [a.receipt_number for a in response.context["waiting"]] == [Application.objects.get().receipt_number]
 
 
+def test_queue_refreshes_its_lists_in_place(client, clerk_district_a, handler_a, food_item):
+    client.force_login(clerk_district_a)
+    with at(2025, 9, 22):
+        intake_post(client, food_item)
+    client.force_login(handler_a)
+
+    page = client.get(reverse("approvals:queue")).content.decode()
+    refreshed = client.get(reverse("approvals:queue"), HTTP_HX_REQUEST="true")
+
+    # the page asks htmx to fetch it again every minute and swap in the lists part
+    assert 'id="queue-lists"' in page and 'hx-trigger="every 60s"' in page and 'hx-select="#queue-lists"' in page
+    # and what htmx fetches carries that part with the case in it
+    assert refreshed.status_code == 200
+    assert Application.objects.get().receipt_number in refreshed.content.decode().split('id="queue-lists"')[1]
+
+
 def test_transfer_to_a_colleague_of_the_department(client, clerk_district_a, handler_a, second_handler_a, food_item):
     client.force_login(clerk_district_a)
     with at(2025, 9, 22):
