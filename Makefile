@@ -46,13 +46,16 @@ $(AXE):
 test: setup $(AXE)
 	scripts/with-test-services $(BIN)/pytest
 
-# Speed targets (not part of `make test`): window intake through gunicorn + PostgreSQL, documents,
-# and the time-limit sweep over BENCH_SWEEP_CASES (default 1,000,000) open applications.
+# Speed targets (not part of `make test`): window intake and online filing through gunicorn +
+# PostgreSQL, documents, the time-limit sweep over BENCH_SWEEP_CASES (default 1,000,000) open
+# applications, and the efficiency scores and dashboards over BENCH_APPLICATIONS (default 10
+# million; loading them by COPY takes a quarter of an hour here).
 bench: setup
 	scripts/with-test-services $(BIN)/python bench/intake.py
 	scripts/with-test-services $(BIN)/python bench/sweep.py
+	scripts/with-test-services $(BIN)/python bench/efficiency.py
 
-# Efficiency scores and dashboards over many applications (BENCH_APPLICATIONS, default 10 million).
+# The efficiency part alone.
 bench-efficiency: setup
 	scripts/with-test-services $(BIN)/python bench/efficiency.py
 
