@@ -17,10 +17,11 @@ from approvals.choices import ApplicationStatus as S
 from approvals.choices import StepKind
 from approvals.choices import SubCaseStatus as SubStatus
 from approvals.models import Application, SubCase
-from portal.audit.services import chain_for, record_event, snapshot
+from portal.audit.services import chain_for
 from portal.organisation.choices import Role
 from portal.scoping import VIEW, within_scope
-from portal.transactions import savepoint_state, still_written, unit, unit_memo
+from portal.transactions import savepoint_state, still_written, unit_memo
+from portal.transitions import guarded_move
 
 APPLICANT = "applicant"  # the applicant who owns the application (or staff filing for them)
 SYSTEM = "system"  # sweeps and tasks only (actor None)
@@ -134,38 +135,15 @@ def _held(obj):
 
 def _move(obj, locked_rows, transition: Transition, event_type: str, noun: str, *, check_actor, actor, check,
           changes, data: dict[str, Any] | None, chain: str | None = None):
-    """The guarded move itself, for cases and sub-cases alike: lock the row, check the actor and
-    the move, apply the changes, save the changed fields, write the audit entry; one unit."""
-    with unit():
-        locked = _held(obj) or locked_rows.get(pk=obj.pk)
-        check_actor(locked, transition, actor)
-        if locked.status not in transition.sources:
-            raise TransitionRefused(
-                f"{noun}当前状态为“{locked.get_status_display()}”，不能执行“{transition.label}”。",
-                code="invalid_transition",
-            )
-        if check is not None:
-            check(locked)
-        values = dict(changes(locked)) if changes is not None else {}
-        if transition.target is not None:
-            values["status"] = transition.target
-        before = snapshot(locked, list(values))
-        for name, value in values.items():
-            setattr(locked, name, value)
-        if values:
-            locked.save(update_fields=list(values))
-        after = snapshot(locked, list(values))
-        hold(locked)
-        record_event(
-            event_type,
-            actor=actor,
-            target=locked,
-            chain=chain,
-            changes={name: [before[name], after[name]] for name in values if before[name] != after[name]},
-            data=data or {},
-        )
-    for name in values:
-        setattr(obj, name, getattr(locked, name))
+    """``portal.transitions.guarded_move`` for cases and sub-cases; a row this unit already holds
+    is used as it is, and the moved row is held for the unit's next move."""
+    locked = guarded_move(
+        obj, lock=lambda: _held(obj) or locked_rows.get(pk=obj.pk), label=transition.label,
+        sources=transition.sources, target=transition.target, noun=noun, refused=TransitionRefused,
+        check_actor=lambda locked: check_actor(locked, transition, actor), check=check, changes=changes,
+        event_type=event_type, actor=actor, data=data, chain=chain,
+    )
+    hold(locked)
     return locked
 
 

@@ -32,14 +32,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.services import next_in_sequence
-from portal.audit.services import chain_for, record_event, snapshot
+from portal.audit.services import chain_for, record_event
 from portal.notifications.choices import Channel
 from portal.notifications.services import notify
 from portal.organisation.choices import DepartmentKind, Role, UserKind
 from portal.organisation.models import Department, User
 from portal.outbox import services as outbox
 from portal.scoping import VIEW
-from portal.transactions import service, unit
+from portal.transactions import service
+from portal.transitions import guarded_move
 from portal.uploads.choices import FileType
 from portal.workdays import add_working_days, working_days_between
 from supervision.choices import AppealDecision, FaultStatus, NoticeItemStatus, NoticeStatus, WarningColour
@@ -132,28 +133,14 @@ def _move(obj: models.Model, moves: dict[str, Move], action: str, *, actor,
     the target status, and append the audit entry to the notice's chain; return the locked row."""
     move = moves[action]
     model = type(obj)
-    with unit():
-        locked = model.objects.select_for_update().get(pk=obj.pk)
-        notice = _notice_of(locked)
-        _check_actor(locked, move, actor, notice.department_id)
-        if check is not None:
-            check(locked)
-        if locked.status not in move.sources:
-            raise NoticeRefused(f"当前状态为“{locked.get_status_display()}”，不能执行“{move.label}”。",
-                                code="invalid_transition")
-        values = dict(changes(locked)) if changes is not None else {}
-        if move.target is not None:
-            values["status"] = move.target
-        before = snapshot(locked, list(values))
-        for name, value in values.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=list(values))
-        after = snapshot(locked, list(values))
-        record_event(f"supervision.{model._meta.model_name}.{action}", actor=actor, target=locked,
-                     chain=chain_for(notice),
-                     changes={name: [before[name], after[name]] for name in values if before[name] != after[name]},
-                     data={"notice": notice.pk, "department": notice.department_id, **(data or {})})
-    return locked
+    notice = _notice_of(obj)  # an item's or a fault's notice never changes
+    return guarded_move(
+        obj, lock=lambda: model.objects.select_for_update().get(pk=obj.pk), label=move.label,
+        sources=move.sources, target=move.target, noun="", refused=NoticeRefused,
+        check_actor=lambda locked: _check_actor(locked, move, actor, notice.department_id), check=check,
+        changes=changes, event_type=f"supervision.{model._meta.model_name}.{action}", actor=actor,
+        data={"notice": notice.pk, "department": notice.department_id, **(data or {})}, chain=chain_for(notice),
+    )
 
 
 def _required_text(value: str, field: str, message: str) -> str:
@@ -375,11 +362,11 @@ def appeal_fault(fault: Fault, *, actor, reasons: str) -> Appeal:
     database holds one appeal per fault as well)."""
     reasons = _required_text(reasons, "reasons", "请写明申诉理由（不少于 5 个字）。")
 
-    def check(locked: Fault) -> None:
-        if Appeal.objects.filter(fault=locked).exists():
-            raise NoticeRefused("每项过错认定只能申诉一次，本项已申诉。")
-
-    locked = _move(fault, FAULT_MOVES, "appeal", actor=actor, check=check)
+    if Appeal.objects.filter(fault=fault).exists():
+        # Said plainly; under the lock the move itself refuses an appealed fault (its status moved
+        # on), and the database holds one appeal per fault.
+        raise NoticeRefused("每项过错认定只能申诉一次，本项已申诉。")
+    locked = _move(fault, FAULT_MOVES, "appeal", actor=actor)
     appeal = Appeal.objects.create(fault=locked, reasons=reasons, appealed_at=timezone.now(), appealed_by=actor,
                                    appealed_by_name=_name(actor))
     notice = _notice_of(locked)

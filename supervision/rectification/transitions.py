@@ -13,10 +13,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from portal.audit.services import record_event, snapshot
 from portal.organisation.choices import Role
 from portal.scoping import CHANGE, VIEW, within_scope
-from portal.transactions import unit
+from portal.transitions import guarded_move
 from supervision.rectification.choices import RectificationStatus as S
 from supervision.rectification.models import RectificationCase
 
@@ -75,35 +74,13 @@ def apply(
 ) -> RectificationCase:
     """Lock, check and move ``case`` by ``action``; returns the locked, saved row."""
     transition = TRANSITIONS[action]
-    with unit():
-        locked = RectificationCase.objects.select_for_update().get(pk=case.pk)
-        check_actor(locked, transition, actor)
-        if locked.status not in transition.sources:
-            raise TransitionRefused(
-                f"整改件当前状态为“{locked.get_status_display()}”，不能执行“{transition.label}”。",
-                code="invalid_transition",
-            )
-        if check is not None:
-            check(locked)
-        values = dict(changes(locked)) if changes is not None else {}
-        if transition.target is not None:
-            values["status"] = transition.target
-        before = snapshot(locked, list(values))
-        for name, value in values.items():
-            setattr(locked, name, value)
-        if values:
-            locked.save(update_fields=list(values))
-        after = snapshot(locked, list(values))
-        record_event(
-            f"rectification.case.{action}",
-            actor=actor,
-            target=locked,
-            changes={name: [before[name], after[name]] for name in values if before[name] != after[name]},
-            data={"department": locked.department_id, **(data or {})},
-        )
-    for name in values:
-        setattr(case, name, getattr(locked, name))
-    return locked
+    return guarded_move(
+        case, lock=lambda: RectificationCase.objects.select_for_update().get(pk=case.pk), label=transition.label,
+        sources=transition.sources, target=transition.target, noun="整改件", refused=TransitionRefused,
+        check_actor=lambda locked: check_actor(locked, transition, actor), check=check, changes=changes,
+        event_type=f"rectification.case.{action}", actor=actor,
+        data={"department": case.department_id, **(data or {})},
+    )
 
 
 def may_act(case: RectificationCase, action: str, actor) -> bool:
