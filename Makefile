@@ -1,6 +1,8 @@
 # The two commands of the README: `make run` and `make test`. Everything else is a helper of theirs.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Debian's own python3.11 when the machine has it: built with profile-guided and link-time
+# optimisation, it runs the portal about a fifth faster than an unoptimised build (pyenv's default).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(shell command -v python3.11 || command -v python3))
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed

@@ -105,6 +105,10 @@ def next_receipt_number(day: date) -> str:
     return f"JZ{day:%Y%m%d}{next_in_sequence(f'receipt:{day:%Y%m%d}'):05d}"
 
 
+# The code of the refusal to file under a version that is no longer the one in force.
+SUPERSEDED_VERSION = "superseded_version"
+
+
 @service
 def start_application(
     version: ItemVersion,
@@ -129,7 +133,7 @@ def start_application(
     ``provided``: positions of the materials handed in with the filing (ticked at the window).
     """
     if not ItemVersion.objects.current().filter(pk=version.pk).exists():
-        raise ValidationError("该事项版本已不是现行发布版本，请按最新办事指南申报。")
+        raise ValidationError("该事项版本已不是现行发布版本，请按最新办事指南申报。", code=SUPERSEDED_VERSION)
     if version.status == ItemStatus.CANCELLED:
         raise ValidationError("该事项已取消，不再受理申请。")
     code = validate_identity(subject_type, identity_code)
@@ -175,13 +179,27 @@ def start_application(
             material.state = MaterialState.PROVIDED
         materials.append(material)
     MaterialSubmission.objects.bulk_create(materials)
-    transitions.hold(application)  # the unit's own new row: the filing's next move needs no re-read
+    # The unit's own new rows: the filing's next move (the window accepts at once) needs no re-read
+    # of the case, nor of the checklist it has just written (``application.materials.all()``).
+    transitions.hold(application)
+    checklist = application.materials.all()  # the case's own query, not run: its rows are in hand
+    checklist._result_cache, checklist._prefetch_done = materials, True
+    application._prefetched_objects_cache = {MATERIALS_CACHE_NAME: checklist}
     from portal.audit.services import record_event
 
-    record_event("approvals.application.created", actor=actor, target=application,
+    record_event("approvals.application.created", actor=actor, target=application, first_of_chain=True,
                  data={"item": version.implementation_code, "version": version.number, "channel": channel,
                        "filed_for_applicant": staff_filing})
     return application
+
+
+# Where ``application.materials.all()`` finds a checklist already in memory.
+MATERIALS_CACHE_NAME = MaterialSubmission._meta.get_field("application").remote_field.cache_name
+
+
+def _forget_checklist(application: Application) -> None:
+    """A service that changed materials in the database drops the checklist held in memory."""
+    getattr(application, "_prefetched_objects_cache", {}).pop(MATERIALS_CACHE_NAME, None)
 
 
 def _reusable_licences(version: ItemVersion, holder_code: str) -> dict[int, Licence]:
@@ -190,7 +208,8 @@ def _reusable_licences(version: ItemVersion, holder_code: str) -> dict[int, Lice
     if not wanted:
         return {}
     licences = {licence.licence_name: licence for licence in Licence.objects.filter(
-        holder_code=holder_code, status=LicenceStatus.VALID, licence_name__in=set(wanted.values()))}
+        holder_code=holder_code, status=LicenceStatus.VALID, licence_name__in=set(wanted.values()),
+    ).only("licence_name", "number")}  # what the checklist row names; the rest is not read here
     return {position: licences[name] for position, name in wanted.items() if name in licences}
 
 
@@ -205,6 +224,7 @@ def record_material(application: Application, position: int, *, actor, state: st
     material = application.materials.select_for_update().get(position=position)
     material.state, material.stored_file, material.note = state, stored_file, note
     material.save(update_fields=["state", "stored_file", "note"])
+    _forget_checklist(application)
     return material
 
 
@@ -356,6 +376,7 @@ def issue_one_time_notice(application: Application, *, actor, items: Iterable[Ma
             if material.state != MaterialState.MISSING:
                 material.state, material.note = MaterialState.DEFICIENT, item["requirement"][:500]
                 material.save(update_fields=["state", "note"])
+                _forget_checklist(locked)
     notice = OneTimeNotice.objects.create(application=locked, issued_at=timezone.now(),
                                           issued_by_name=_name(actor), items=items)
     effects.announce(locked, "issue_one_time_notice")

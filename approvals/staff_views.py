@@ -19,6 +19,7 @@ from approvals.choices import ApplicationStatus, SubCaseStatus
 from approvals.models import Application, Delegation, SubCase
 from approvals.querysets import active_delegations
 from approvals.transitions import STEP_ACTORS, STEP_ROLES, SUBCASE_ROLES
+from portal.catalogue.lookups import forget_in_force, in_force_version
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role, UserKind
 from portal.organisation.models import User
@@ -44,7 +45,7 @@ def intake(request, code: str | None = None):
         return render(request, "approvals/intake_search.html", {"query": query, "results": results})
     # The item by its code, then the viewer's scope checked on the row (what ``restrict`` decides,
     # without building its query on the hall's busiest page).
-    version = ItemVersion.objects.in_force().select_related("department").filter(implementation_code=code).first()
+    version = in_force_version(code)
     if version is None or not within_scope(request.user, version, VIEW):
         raise Http404
     materials = version.content["materials"]
@@ -53,6 +54,8 @@ def intake(request, code: str | None = None):
         try:
             application = _intake(request.user, version, form)
         except ValidationError as error:
+            if getattr(error, "code", None) == services.SUPERSEDED_VERSION:
+                forget_in_force(code)  # the next request reads the version now in force
             _form_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error))

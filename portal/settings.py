@@ -137,6 +137,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organisation.User"
+# How long a process keeps a signed-in user's row, department, regions and roles between requests
+# (portal/organisation/backends.py); 0 loads them on every request.
+USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 10, minimum=0)
 AUTHENTICATION_BACKENDS = [
     "portal.organisation.backends.UserBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -335,6 +338,9 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", HTTPS) else None
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache (Redis) and written through to the database: signing in survives
+# a cache flush, and a page view costs no database query for its session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

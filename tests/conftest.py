@@ -21,6 +21,20 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def fresh_process_caches():
+    """What a process keeps for a few seconds (items in force, signed-in users) is not kept
+    across tests, whose rolled-back rows may come back under the same keys."""
+    from portal.catalogue.lookups import forget_in_force
+    from portal.organisation.backends import forget_users
+
+    forget_in_force()
+    forget_users()
+    yield
+    forget_in_force()
+    forget_users()
+
+
+@pytest.fixture(autouse=True)
 def fresh_calendar_cache():
     """Each process caches the calendar; a test's rolled-back edits must not leak into the next."""
     reset_cache()

@@ -163,8 +163,12 @@ def record_event(
     changes: dict | None = None,
     data: dict | None = None,
     personal_fields: Iterable[str] = (),
+    first_of_chain: bool = False,
 ) -> AuditEntry:
     """Append one entry to ``chain`` (default: the target's chain) and return it.
+
+    ``first_of_chain``: the target was created by this very transaction, so its chain is still
+    empty and its head need not be read (its lock is taken all the same).
 
     Call it inside the transaction that makes the change, so both commit or neither does. On
     PostgreSQL the chain's advisory lock is held until that transaction ends: another writer to
@@ -205,7 +209,7 @@ def record_event(
             head = known[:2]
         else:
             locking.lock_chain_for_append(chain)
-            head = (
+            head = None if first_of_chain else (
                 AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "entry_hash").first()
             )
         entry.seq, entry.prev_hash = (head[0] + 1, head[1]) if head else (1, hashing.GENESIS_HASH)

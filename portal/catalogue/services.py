@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal.audit.services import record_change, record_event, snapshot
 from portal.catalogue.choices import HandlingClass
+from portal.catalogue.lookups import forget_in_force
 from portal.catalogue.models import (
     BasicItem,
     IntermediaryPrerequisite,
@@ -342,6 +343,8 @@ def publish_item(item: Item, *, actor) -> ItemVersion:
     )
     Item.objects.filter(pk=locked.pk).update(published_version=version)
     item.published_version = version
+    # This process's window sees the new version at once; the others within a few seconds.
+    transaction.on_commit(lambda: forget_in_force(version.implementation_code))
     record_event(
         "catalogue.item.published",
         actor=actor,

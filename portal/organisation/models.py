@@ -161,8 +161,16 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
+        return self._roles_among(self.groups.values_list("name", flat=True))
+
+    def set_role_codes(self, group_names) -> None:
+        """Remember the user's roles from group names loaded with the user (see ``UserBackend``)."""
+        self.__dict__["role_codes"] = self._roles_among(group_names)
+
+    @staticmethod
+    def _roles_among(group_names) -> frozenset[str]:
         valid = set(Role.values)
-        return frozenset(name for name in self.groups.values_list("name", flat=True) if name in valid)
+        return frozenset(name for name in group_names if name in valid)
 
     def has_role(self, *roles: str) -> bool:
         return self.is_superuser or any(role in self.role_codes for role in roles)
