@@ -1,7 +1,7 @@
 """The bench's HTTP client: raw HTTP/1.1 over asyncio, one connection a request, and a browser on top.
 
 ``exchange`` sends one request and reads the whole answer (``Connection: close``, as the sync
-gunicorn workers close anyway), timing it from connecting to the last byte. ``Browser`` is one
+gunicorn workers close anyway), timing it from connecting to the first byte and to the last. ``Browser`` is one
 user's browser: it keeps the cookies the portal sets (and drops those it deletes), follows
 redirects with a GET, submits the form on the page it is on to that page's own URL with the CSRF
 token read from the page, and sends Origin and Referer as a browser does. Every exchange's time
@@ -28,7 +28,8 @@ class Response:
     status: int
     headers: dict[str, list[str]]
     body: bytes
-    elapsed: float
+    elapsed: float  # connecting to the last byte
+    first_byte: float = 0.0  # connecting to the first byte of the answer (TTFB)
 
     def header(self, name: str) -> str:
         return self.headers.get(name, [""])[0]
@@ -50,7 +51,9 @@ async def exchange(port: int, method: str, path: str, *, headers: dict, body: by
     lines += [f"{name}: {value}" for name, value in headers.items()]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     await writer.drain()
-    raw = await reader.read()
+    raw = await reader.read(65536)
+    first_byte = time.perf_counter() - started
+    raw += await reader.read()
     writer.close()
     elapsed = time.perf_counter() - started
     if not raw:
@@ -61,7 +64,7 @@ async def exchange(port: int, method: str, path: str, *, headers: dict, body: by
     for line in header_lines:
         name, _, value = line.partition(":")
         response_headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return Response(method, path, int(status_line.split()[1]), response_headers, payload, elapsed)
+    return Response(method, path, int(status_line.split()[1]), response_headers, payload, elapsed, first_byte)
 
 
 def csrf_token(response: Response) -> str:

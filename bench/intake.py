@@ -27,10 +27,8 @@ a signed licence in <= 0.3 s warm.
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 from pathlib import Path
 
@@ -42,6 +40,7 @@ from bench.browser import Browser, Failure, exchange
 from bench.cpu import StackCpu
 from bench.filing import drive_filing
 from bench.load import closed_loop, latency_summary
+from bench.server import gunicorn
 from portal.organisation.identity import uscc_check_character
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,12 +51,6 @@ WARM_UP_CONCURRENCY, WARM_UP_SECONDS = 4, 3
 ITEM_CODE = "000133003000-JZ-JC-01"  # 食品经营许可 at 江城区 (demo catalogue), for citizens and enterprises
 CLERKS = 8
 APPLICANTS = max(CONCURRENCY_LEVELS + [WARM_UP_CONCURRENCY])  # one account per concurrent applicant
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(*args: str, env: dict) -> None:
@@ -131,22 +124,10 @@ def main() -> None:
     manage("load_demo", env=env)
     manage("shell", "-c", "from bench.accounts import create_bench_accounts; "
            f"create_bench_accounts(clerks={CLERKS}, applicants={APPLICANTS})", env=env)
-    port = free_port()
     workers = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
-    server = subprocess.Popen([PYTHON, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}",
-                               "--workers", str(workers), "--log-level", "warning"], cwd=ROOT, env=env)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env, workers=workers) as (server, port):
         cpu = StackCpu(server.pid, urllib.parse.urlparse(env["DATABASE_URL"]).path.lstrip("/"))
         results = {"workers": workers, "seconds": DURATION_SECONDS, **asyncio.run(_drive_all(port, cpu))}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     results["documents"] = document_timing(env)
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
     _print_results(results)

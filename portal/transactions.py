@@ -23,6 +23,8 @@ M = TypeVar("M", bound=models.Model)
 
 _SERVICE_DEPTH = "_portal_service_depth"
 _UNIT_MEMO = "_portal_unit_memo"
+_BASE = "unit.base_savepoints"
+_AT_END = "unit.at_end"
 
 
 @contextmanager
@@ -33,13 +35,42 @@ def unit():
     with transaction.atomic(savepoint=depth == 0):
         setattr(connection, _SERVICE_DEPTH, depth + 1)
         if depth == 0:
-            setattr(connection, _UNIT_MEMO, {})
+            setattr(connection, _UNIT_MEMO, {_BASE: savepoint_state(), _AT_END: {}})
         try:
             yield
+            if depth == 0:
+                _run_at_end(getattr(connection, _UNIT_MEMO))
         finally:
             setattr(connection, _SERVICE_DEPTH, depth)
             if depth == 0:
                 setattr(connection, _UNIT_MEMO, None)
+
+
+def _run_at_end(memo: dict) -> None:
+    at_end = memo[_AT_END]
+    while at_end:  # in the order registered; a callback may register another
+        callback = at_end.pop(next(iter(at_end)))
+        callback()
+
+
+def at_unit_level() -> bool:
+    """Whether the code now running is in the outermost unit's own transaction level: inside a
+    unit, and not in a savepoint opened since it began (one that might still be rolled back on
+    its own)."""
+    memo = unit_memo()
+    if memo is None:
+        return False
+    base, now = memo[_BASE], savepoint_state()
+    # Blocks nested without a savepoint of their own (None: Django's atomic(savepoint=False), as
+    # in a unit inside a unit) fail the whole unit when they fail: they are its level still.
+    return now[: len(base)] == base and all(savepoint is None for savepoint in now[len(base):])
+
+
+def before_unit_ends(key: str, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once, inside the outermost unit now running, just before it ends well (it
+    does not run when the unit fails). Registering the same ``key`` again keeps the first one.
+    The way to write at once what a unit's steps collected one by one (``at_unit_level``)."""
+    unit_memo()[_AT_END].setdefault(key, callback)
 
 
 def unit_memo() -> dict | None:
@@ -101,3 +132,40 @@ def insert_or_get(instance: M, key_field: str) -> tuple[M, bool]:
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance, True
+
+
+def insert_many_or_skip(instances: list[M], key_field: str) -> list[M]:
+    """Insert ``instances`` (of one model) in one statement, skipping each whose unique
+    ``key_field`` is already stored; the ones inserted, with their primary keys set.
+
+    ``insert_or_get`` for a batch: ``INSERT … VALUES (…), (…) ON CONFLICT (key) DO NOTHING
+    RETURNING key, id``. The caller reads the skipped ones if it needs them.
+    """
+    if not instances:
+        return []
+    model = type(instances[0])
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    key = meta.get_field(key_field)
+    values, rows = [], []
+    for instance in instances:
+        values += [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+        rows.append("(" + ", ".join(["%s"] * len(fields)) + ")")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES {', '.join(rows)} ON CONFLICT ({quote(key.column)}) DO NOTHING "
+            f"RETURNING {quote(key.column)}, {quote(meta.pk.column)}",
+            values,
+        )
+        created = dict(cursor.fetchall())
+    inserted = []
+    for instance in instances:
+        pk = created.get(key.get_db_prep_save(getattr(instance, key.attname), connection))
+        if pk is not None:
+            instance.pk = pk
+            instance._state.adding, instance._state.db = False, connection.alias
+            inserted.append(instance)
+    return inserted

@@ -31,7 +31,7 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError(f"{self.model.__name__} rows are never deleted")
 
     def bulk_create(self, *args, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows are written one by one by portal.audit.services")
+        raise AppendOnlyError(f"{self.model.__name__} rows are written by portal.audit.services, which hashes them")
 
     def bulk_update(self, *args, **kwargs):
         raise AppendOnlyError(f"{self.model.__name__} rows are never updated")

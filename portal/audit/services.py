@@ -29,7 +29,14 @@ from portal.audit.models import AuditEntry, SealBlock
 from portal.audit.sealing import SealLockBusy, seal_audit_trail
 from portal.audit.verification import Problem, VerificationResult, verify_all, verify_chain
 from portal.organisation.choices import Role
-from portal.transactions import savepoint_state, still_written, unit, unit_memo
+from portal.transactions import (
+    at_unit_level,
+    before_unit_ends,
+    savepoint_state,
+    still_written,
+    unit,
+    unit_memo,
+)
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
@@ -212,14 +219,38 @@ def record_event(
             head = None if first_of_chain else (
                 AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "entry_hash").first()
             )
+            # Entries of this unit still to be written (below) come before any the database has
+            # of it: an entry appended from an inner savepoint is written at once.
+            pending = [waiting for waiting in (memo or {}).get(_PENDING, ()) if waiting.chain == chain]
+            if pending and (head is None or pending[-1].seq > head[0]):
+                head = (pending[-1].seq, pending[-1].entry_hash)
         entry.seq, entry.prev_hash = (head[0] + 1, head[1]) if head else (1, hashing.GENESIS_HASH)
         # Taken after the lock, so that the chain's order is also its time order.
         entry.occurred_at = timezone.now()
         entry.entry_hash = entry.compute_hash()
-        entry.save()
+        if at_unit_level():
+            # Written with the unit's other entries in one statement as the unit ends (its lock
+            # is held until then); ``entry.pk`` is set from then on.
+            memo.setdefault(_PENDING, []).append(entry)
+            before_unit_ends(_PENDING, lambda: _write_pending(memo))
+        else:
+            # In a savepoint opened inside the unit, which may be rolled back on its own: written
+            # now, in it (the unit's pending entries stay out of it, as they must survive it).
+            entry.save()
         if memo is not None:
             memo[("audit.head", chain)] = (entry.seq, entry.entry_hash, savepoint_state())
     return entry
+
+
+# The unit memo's list of entries to write as the unit ends.
+_PENDING = "audit.pending"
+
+
+def _write_pending(memo: dict | None) -> None:
+    entries = memo.pop(_PENDING, None) if memo is not None else None
+    if entries:
+        # Hashed and chained above; the manager refuses bulk writes to everyone else.
+        models.QuerySet(AuditEntry).bulk_create(entries)
 
 
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict:

@@ -34,7 +34,7 @@ from portal.audit.services import record_event
 from portal.outbox.choices import OutboxEventType, OutboxStatus
 from portal.outbox.models import KEY_MAX_LENGTH, OutboxMessage
 from portal.purging import PURGE_BATCH_SIZE, purge_in_batches
-from portal.transactions import insert_or_get
+from portal.transactions import at_unit_level, before_unit_ends, insert_many_or_skip, insert_or_get, unit_memo
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,15 @@ def enqueue(kind: str, *, key: str, payload: dict) -> OutboxMessage:
     if not isinstance(payload, dict):
         raise ValueError("the payload must be a JSON object (a dict)")
     json.dumps(payload)  # refuse now what could not be stored, rather than at delivery
+    if at_unit_level():
+        # Inside a service: stored with the unit's other messages in one statement as it ends.
+        memo = unit_memo()
+        pending = memo.setdefault(_PENDING, {})
+        message = pending.setdefault(key, OutboxMessage(idempotency_key=key, kind=kind, payload=payload))
+        if message.kind != kind:
+            raise ValueError(f"idempotency key {key!r} is already used by kind {message.kind!r}")
+        before_unit_ends(_PENDING, lambda: _write_pending(memo))
+        return message
     # A concurrent insert of the same key makes ours wait for its commit on the unique index,
     # yield, and read the committed row instead.
     message, created = insert_or_get(OutboxMessage(idempotency_key=key, kind=kind, payload=payload),
@@ -109,6 +118,25 @@ def enqueue(kind: str, *, key: str, payload: dict) -> OutboxMessage:
     if created:
         _drain_after_commit()
     return message
+
+
+# The unit memo's messages to store as the unit ends, by key.
+_PENDING = "outbox.pending"
+
+
+def _write_pending(memo: dict) -> None:
+    """Store a unit's messages; a key stored before keeps its message (the effect was already
+    asked for), unless it was asked for under another kind."""
+    pending = memo.pop(_PENDING, {})
+    inserted = insert_many_or_skip(list(pending.values()), "idempotency_key")
+    if len(inserted) < len(pending):
+        skipped = set(pending) - {message.idempotency_key for message in inserted}
+        for key, kind in OutboxMessage.objects.filter(idempotency_key__in=skipped).values_list("idempotency_key",
+                                                                                                "kind"):
+            if kind != pending[key].kind:
+                raise ValueError(f"idempotency key {key!r} is already used by kind {kind!r}")
+    if inserted:
+        _drain_after_commit()
 
 
 # After a nudge failed, this process sends none for a while: reaching a broker that is down costs

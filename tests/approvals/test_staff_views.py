@@ -32,7 +32,8 @@ def test_walk_in_accepted_at_the_window(client, clerk_district_a, food_item):
 
 def test_window_intake_is_one_short_unit_of_work(client, clerk_district_a, food_item):
     # The intake is the hall's hot path (issue 3: 150 walk-ins a second): one transaction with one
-    # savepoint at most, no per-material updates, the chain lock and head taken once per case.
+    # savepoint at most, no per-material updates, the chain lock taken once per case, the new
+    # case's audit entries and outbox messages each written in one statement.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -44,8 +45,13 @@ def test_window_intake_is_one_short_unit_of_work(client, clerk_district_a, food_
     assert response.status_code == 302
     assert Application.objects.filter(status=ApplicationStatus.IN_PROGRESS).count() == 2
     statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    listing = "\n".join(query["sql"][:120] for query in queries.captured_queries)
     assert statements.count("SAVEPOINT") <= 1, statements
-    assert len(statements) <= 30, "\n".join(query["sql"][:120] for query in queries.captured_queries)
+    inserts = [query["sql"].split()[2].strip('"') for query in queries.captured_queries
+               if query["sql"].startswith("INSERT INTO")]
+    assert inserts.count("audit_auditentry") == 1, listing
+    assert inserts.count("outbox_outboxmessage") == 1, listing
+    assert len(statements) <= 18, listing
 
 
 def test_window_refuses_to_accept_with_missing_materials_and_keeps_nothing(client, clerk_district_a, food_item):

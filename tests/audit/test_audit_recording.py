@@ -251,3 +251,22 @@ def test_appends_within_one_unit_link_up_and_survive_a_rolled_back_savepoint(adm
     # and a later unit continues the chain from the database
     fourth = record_event("organisation.region.updated", actor=None, target=region)
     assert (fourth.seq, fourth.prev_hash) == (4, third.entry_hash)
+
+
+def test_an_append_from_a_savepoint_kept_inside_a_unit_is_followed_by_the_next(admin_city, region):
+    from portal.audit.verification import verify_chain
+    from portal.transactions import unit
+
+    # given a unit whose first append waits for the unit's end, and an inner block (a savepoint
+    # that is kept) appending to the same chain, written at once
+    with unit():
+        first = record_event("organisation.region.created", actor=admin_city, target=region)
+        with transaction.atomic():
+            inner = record_event("organisation.region.updated", actor=admin_city, target=region)
+        last = record_event("organisation.region.updated", actor=None, target=region)
+    # then the three follow one another in the order they were recorded, and the chain verifies
+    chain = list(entries_for(region))
+    assert [entry.pk for entry in chain] == [first.pk, inner.pk, last.pk]
+    assert [entry.seq for entry in chain] == [1, 2, 3]
+    assert [entry.prev_hash for entry in chain] == [hashing.GENESIS_HASH, first.entry_hash, inner.entry_hash]
+    assert verify_chain(chain_for(region)).ok
