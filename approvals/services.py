@@ -48,10 +48,11 @@ from approvals.models import (
 )
 from portal.audit.services import record_change, snapshot
 from portal.catalogue.choices import HandlingClass, ItemStatus, ProcedureChain
+from portal.catalogue.lookups import version_in_force
 from portal.catalogue.models import ItemVersion
 from portal.organisation.choices import Role, SubjectType
 from portal.organisation.identity import validate_id_number, validate_uscc
-from portal.transactions import service, unit
+from portal.transactions import insert_rows, service, unit
 
 CHAINS = {
     ProcedureChain.FIVE_STEP: [StepKind.ACCEPT, StepKind.HANDLE, StepKind.REVIEW, StepKind.APPROVE,
@@ -132,7 +133,7 @@ def start_application(
     ``actor`` is the applicant filing online, or staff filing on their behalf (帮办代办).
     ``provided``: positions of the materials handed in with the filing (ticked at the window).
     """
-    if not ItemVersion.objects.current().filter(pk=version.pk).exists():
+    if not version_in_force(version.pk):
         raise ValidationError("该事项版本已不是现行发布版本，请按最新办事指南申报。", code=SUPERSEDED_VERSION)
     if version.status == ItemStatus.CANCELLED:
         raise ValidationError("该事项已取消，不再受理申请。")
@@ -146,7 +147,7 @@ def start_application(
     if not contact_phone.strip():
         raise ValidationError({"contact_phone": ["请填写联系电话。"]})
     staff_filing = actor is not None and not actor.is_applicant
-    application = Application.objects.create(
+    application = Application(
         item_version=version,
         department=version.department,
         region_path=version.region_path,
@@ -165,6 +166,7 @@ def start_application(
         promised_limit=version.promised_limit,
         statutory_limit=version.statutory_limit,
     )
+    insert_rows([application])
     provided = set(provided)
     reused = _reusable_licences(version, code)
     materials = []
@@ -178,7 +180,7 @@ def start_application(
         elif m["position"] in provided:
             material.state = MaterialState.PROVIDED
         materials.append(material)
-    MaterialSubmission.objects.bulk_create(materials)
+    insert_rows(materials)
     # The unit's own new rows: the filing's next move (the window accepts at once) needs no re-read
     # of the case, nor of the checklist it has just written (``application.materials.all()``).
     transitions.hold(application)
@@ -304,11 +306,11 @@ def _record_step(application: Application, kind: str, outcome: str, *, actor, op
     claimed_time.validate_claimed_time(claimed_acted_at, recorded_at=acted_at)
     payload = "|".join([application.receipt_number or str(application.pk), kind, outcome, opinion,
                         str(getattr(actor, "pk", "")), acted_at.isoformat()])
-    step = Step.objects.create(
+    [step] = insert_rows([Step(
         application=application, kind=kind, outcome=outcome, opinion=opinion, actor=actor,
         actor_name=_name(actor), started_at=started_at or application.claimed_at or acted_at, acted_at=acted_at,
         claimed_acted_at=claimed_acted_at, signature=STEP_SIGNER.signature(payload),
-    )
+    )])
     claimed_time.flag_claimed_time_gap(step, actor=actor)
     return step
 

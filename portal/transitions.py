@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from portal.audit.services import record_event, snapshot
-from portal.transactions import unit
+from portal.transactions import save_fields, unit
 
 
 def guarded_move(
@@ -51,7 +51,7 @@ def guarded_move(
         for name, value in values.items():
             setattr(locked, name, value)
         if values:
-            locked.save(update_fields=list(values))
+            save_fields(locked, list(values))
         after = snapshot(locked, list(values))
         record_event(
             event_type,

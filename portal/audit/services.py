@@ -32,6 +32,7 @@ from portal.organisation.choices import Role
 from portal.transactions import (
     at_unit_level,
     before_unit_ends,
+    insert_rows,
     savepoint_state,
     still_written,
     unit,
@@ -250,7 +251,7 @@ def _write_pending(memo: dict | None) -> None:
     entries = memo.pop(_PENDING, None) if memo is not None else None
     if entries:
         # Hashed and chained above; the manager refuses bulk writes to everyone else.
-        models.QuerySet(AuditEntry).bulk_create(entries)
+        insert_rows(entries)
 
 
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict:

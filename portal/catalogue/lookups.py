@@ -12,8 +12,9 @@ import copy
 import threading
 
 from cachetools import TTLCache
+from django.db import connection
 
-from portal.catalogue.models import ItemVersion
+from portal.catalogue.models import Item, ItemVersion
 
 IN_FORCE_CACHE_SECONDS = 10
 
@@ -45,3 +46,13 @@ def forget_in_force(code: str | None = None) -> None:
             _in_force.clear()
         else:
             _in_force.pop(code, None)
+
+
+def version_in_force(version_pk: int) -> bool:
+    """Whether the version is the published face of its item now (cancelled or not: the caller
+    reads the status on the row). One lookup on a unique index, written out by hand, as the filing
+    asks it inside its transaction on the hall's busiest path."""
+    column = Item._meta.get_field("published_version").column
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Item._meta.db_table} WHERE {column} = %s", [version_pk])
+        return cursor.fetchone() is not None

@@ -230,7 +230,6 @@ def test_entry_rolls_back_with_the_callers_transaction(region):
 
 
 def test_appends_within_one_unit_link_up_and_survive_a_rolled_back_savepoint(admin_city, region):
-    from portal.audit.verification import verify_chain
     from portal.transactions import unit
 
     # given one unit (a service of several steps) appending to one chain, with an inner block
@@ -243,18 +242,13 @@ def test_appends_within_one_unit_link_up_and_survive_a_rolled_back_savepoint(adm
         second = record_event("organisation.region.updated", actor=admin_city, target=region)
         third = record_event("organisation.region.updated", actor=None, target=region)
     # then the rolled-back entry left no trace, the others follow one another, and the chain verifies
-    chain = list(entries_for(region))
-    assert [entry.pk for entry in chain] == [first.pk, second.pk, third.pk]
-    assert [entry.seq for entry in chain] == [1, 2, 3]
-    assert [entry.prev_hash for entry in chain] == [hashing.GENESIS_HASH, first.entry_hash, second.entry_hash]
-    assert verify_chain(chain_for(region)).ok
+    assert_chain_is(region, [first, second, third])
     # and a later unit continues the chain from the database
     fourth = record_event("organisation.region.updated", actor=None, target=region)
     assert (fourth.seq, fourth.prev_hash) == (4, third.entry_hash)
 
 
 def test_an_append_from_a_savepoint_kept_inside_a_unit_is_followed_by_the_next(admin_city, region):
-    from portal.audit.verification import verify_chain
     from portal.transactions import unit
 
     # given a unit whose first append waits for the unit's end, and an inner block (a savepoint
@@ -265,8 +259,16 @@ def test_an_append_from_a_savepoint_kept_inside_a_unit_is_followed_by_the_next(a
             inner = record_event("organisation.region.updated", actor=admin_city, target=region)
         last = record_event("organisation.region.updated", actor=None, target=region)
     # then the three follow one another in the order they were recorded, and the chain verifies
-    chain = list(entries_for(region))
-    assert [entry.pk for entry in chain] == [first.pk, inner.pk, last.pk]
-    assert [entry.seq for entry in chain] == [1, 2, 3]
-    assert [entry.prev_hash for entry in chain] == [hashing.GENESIS_HASH, first.entry_hash, inner.entry_hash]
-    assert verify_chain(chain_for(region)).ok
+    assert_chain_is(region, [first, inner, last])
+
+
+def assert_chain_is(target, entries) -> None:
+    """``target``'s chain holds exactly ``entries``, numbered from 1, each linked to the one
+    before, and verifies."""
+    from portal.audit.verification import verify_chain
+
+    chain = list(entries_for(target))
+    assert [entry.pk for entry in chain] == [entry.pk for entry in entries]
+    assert [entry.seq for entry in chain] == list(range(1, len(entries) + 1))
+    assert [entry.prev_hash for entry in chain] == [hashing.GENESIS_HASH] + [e.entry_hash for e in entries[:-1]]
+    assert verify_chain(chain_for(target)).ok
