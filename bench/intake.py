@@ -16,8 +16,8 @@ level (20 and 100 by default) for a fixed time, one after the other:
   individual requests (every GET and POST, each redirect followed counted as its own request).
 
 Users start no new intake or filing once the time is up, finish the one under way, and the
-throughput counts that tail in the time (``bench/load.py``). Also times rendering and sealing a
-licence in a warm process. Prints a table; writes bench/results.json (``intake``, ``filing`` and
+throughput counts that tail in the time (``bench/load.py``). Also times rendering, and rendering
+and sealing, each kind of document in a warm process. Prints a table; writes bench/results.json (``intake``, ``filing`` and
 ``documents``; a level with failures keeps the first one's status and page start).
 
 Targets (issue 3, this 2-core machine): >= 150 intakes/s with p99 <= 250 ms at 20 concurrent;
@@ -96,23 +96,41 @@ async def drive_intake(port: int, clerks: list[Browser], concurrency: int, secon
             "throughput_per_s": run.per_second(), **latency_summary(latencies), **cost, **run.failure_fields()}
 
 
-def document_timing(env: dict) -> dict:
-    script = (
-        "import time, statistics, tempfile, django; django.setup();"
-        "from django.conf import settings; settings.PKI_DIR = __import__('pathlib').Path(tempfile.mkdtemp());"
-        "from portal.documents.rendering import render_pdf; from portal.documents.samples import SAMPLES;"
-        "from portal.documents.signing import get_signer; signer = get_signer();"
-        "context = SAMPLES['licence'];"
-        "[signer.sign(render_pdf('licence', context), organ_code='C-SPJ', organ_name='江州市行政审批局', reason='bench') for _ in range(3)];"
-        "render=[]; both=[]\n"
-        "for _ in range(20):\n"
-        "    t=time.perf_counter(); pdf=render_pdf('licence', context); render.append(time.perf_counter()-t)\n"
-        "    t=time.perf_counter(); signer.sign(render_pdf('licence', context), organ_code='C-SPJ', organ_name='江州市行政审批局', reason='bench'); both.append(time.perf_counter()-t)\n"
-        "print(round(statistics.median(render)*1000,1), round(statistics.median(both)*1000,1))"
-    )
-    output = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    render_ms, signed_ms = output.stdout.split()[-2:]
-    return {"licence_render_median_ms": float(render_ms), "licence_render_and_sign_median_ms": float(signed_ms)}
+DOCUMENT_SCRIPT = """
+import json, statistics, sys, tempfile, time
+from pathlib import Path
+import django
+django.setup()
+from django.conf import settings
+settings.PKI_DIR = Path(tempfile.mkdtemp())
+from portal.documents.rendering import render_pdf
+from portal.documents.samples import SAMPLES
+from portal.documents.signing import get_signer
+signer = get_signer()
+def sealed(kind):
+    return signer.sign(render_pdf(kind, SAMPLES[kind]), organ_code="C-SPJ", organ_name="江州市行政审批局", reason="bench")
+timings = {}
+for kind in SAMPLES:
+    for _ in range(2):
+        sealed(kind)  # warm: fonts, templates, the signer's key
+    render, both = [], []
+    for _ in range(int(sys.argv[1])):
+        began = time.perf_counter(); render_pdf(kind, SAMPLES[kind]); render.append(time.perf_counter() - began)
+        began = time.perf_counter(); sealed(kind); both.append(time.perf_counter() - began)
+    timings[str(kind)] = [round(statistics.median(render) * 1000, 1), round(statistics.median(both) * 1000, 1)]
+print(json.dumps(timings))
+"""
+
+
+def document_timing(env: dict, repeats: int = 10) -> dict:
+    """Each document kind rendered, and rendered and sealed, in a warm process: medians in ms."""
+    output = subprocess.run([PYTHON, "-c", DOCUMENT_SCRIPT, str(repeats)], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True)
+    timings = json.loads(output.stdout.strip().splitlines()[-1])
+    return {"render_and_seal_median_ms": {kind: both for kind, (_render, both) in timings.items()},
+            "render_median_ms": {kind: render for kind, (render, _both) in timings.items()},
+            "licence_render_median_ms": timings["licence"][0],
+            "licence_render_and_sign_median_ms": timings["licence"][1]}
 
 
 def main() -> None:
@@ -175,8 +193,9 @@ def _print_results(results: dict) -> None:
         if run.get("first_failure"):
             print(f"\nfirst failure at {run['concurrency']} concurrent: {run['first_failure']}")
     documents = results["documents"]
-    print(f"\nlicence render (warm, median): {documents['licence_render_median_ms']} ms; "
-          f"render + seal: {documents['licence_render_and_sign_median_ms']} ms")
+    print("\ndocuments in a warm worker, median ms (render / render + seal):")
+    for kind, both in documents["render_and_seal_median_ms"].items():
+        print(f"  {kind:<24} {documents['render_median_ms'][kind]:>7} / {both:>7}")
 
 
 if __name__ == "__main__":
