@@ -209,9 +209,9 @@ def _reusable_licences(version: ItemVersion, holder_code: str) -> dict[int, Lice
     wanted = {m["position"]: m["licence_reuse"] for m in version.content["materials"] if m.get("licence_reuse")}
     if not wanted:
         return {}
-    licences = {licence.licence_name: licence for licence in Licence.objects.filter(
-        holder_code=holder_code, status=LicenceStatus.VALID, licence_name__in=set(wanted.values()),
-    ).only("licence_name", "number")}  # what the checklist row names; the rest is not read here
+    from approvals.querysets import valid_licences_named
+
+    licences = {licence.licence_name: licence for licence in valid_licences_named(holder_code, wanted.values())}
     return {position: licences[name] for position, name in wanted.items() if name in licences}
 
 
