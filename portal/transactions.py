@@ -185,9 +185,7 @@ def insert_or_get(instance: M, key_field: str) -> tuple[M, bool]:
         row = cursor.fetchone()
     if row is None:
         return model._default_manager.using(connection.alias).get(**{key_field: getattr(instance, key_field)}), False
-    instance.pk = row[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
+    _mark_saved(instance, row[0], connection)
     return instance, True
 
 
@@ -222,7 +220,6 @@ def insert_many_or_skip(instances: list[M], key_field: str) -> list[M]:
     for instance in instances:
         pk = created.get(key.get_db_prep_save(getattr(instance, key.attname), connection))
         if pk is not None:
-            instance.pk = pk
-            instance._state.adding, instance._state.db = False, connection.alias
+            _mark_saved(instance, pk, connection)
             inserted.append(instance)
     return inserted
